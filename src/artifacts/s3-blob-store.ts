@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Readable, pipeline as pipelineCb } from 'node:stream';
+import { Readable, Transform, pipeline as pipelineCb } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   DeleteObjectCommand,
@@ -15,7 +15,7 @@ import type { BlobInfo, BlobStore, GetRange, PutOptions, PutResult } from './blo
 import { assertSha256, blobKey, isSha256 } from './digest.js';
 import { DigestGuard, classifyPutError, validatePutOptions, watchSource } from './digest-guard.js';
 import { ArtifactError } from './errors.js';
-import { resolveRange } from './byte-range.js';
+import { resolveRange, type ByteRange } from './byte-range.js';
 import { copyObjectAnySize } from './s3-copy.js';
 
 /** Options of S3BlobStore: where the bucket is, how to authenticate, and the key prefix. */
@@ -148,17 +148,23 @@ export class S3BlobStore implements BlobStore {
   async get(sha256: string, range: GetRange = {}): Promise<Readable> {
     assertSha256(sha256);
     let rangeHeader: string | undefined;
+    let wanted: ByteRange | null = null;
     if (range.start !== undefined || range.end !== undefined) {
       const { size } = await this.stat(sha256);
-      const r = resolveRange(range, size);
-      if (r === null) return Readable.from([]);
-      rangeHeader = `bytes=${r.start}-${r.end}`;
+      wanted = resolveRange(range, size);
+      if (wanted === null) return Readable.from([]);
+      rangeHeader = `bytes=${wanted.start}-${wanted.end}`;
     }
     try {
       const out = await this.client.send(
         new GetObjectCommand({ Bucket: this.bucket, Key: this.key(sha256), ...(rangeHeader ? { Range: rangeHeader } : {}) }),
       );
       if (!(out.Body instanceof Readable)) throw new Error('S3 GetObject returned a non-stream body');
+      // some S3-compatible servers (s3rver with `bytes=0-0`) ignore a range and send everything; cut it here
+      if (wanted !== null && out.ContentLength !== wanted.end - wanted.start + 1) {
+        const sentFrom = Number(/^bytes (\d+)-/.exec(out.ContentRange ?? '')?.[1] ?? 0);
+        return sliceStream(out.Body, { start: wanted.start - sentFrom, end: wanted.end - sentFrom });
+      }
       return out.Body;
     } catch (err) {
       throw s3Error(err, `blob ${sha256}`);
@@ -239,6 +245,25 @@ export class S3BlobStore implements BlobStore {
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token !== undefined);
   }
+}
+
+/** Passes through only bytes [start, end] of `src`, then stops reading it. */
+function sliceStream(src: Readable, { start, end }: ByteRange): Readable {
+  let pos = 0;
+  const out = new Transform({
+    transform(chunk: Buffer, _enc, cb) {
+      const from = Math.max(0, start - pos);
+      const to = Math.min(chunk.length, end + 1 - pos);
+      pos += chunk.length;
+      if (from < to) this.push(chunk.subarray(from, to));
+      if (pos > end) {
+        this.push(null);
+        src.destroy();
+      }
+      cb();
+    },
+  });
+  return pipelineCb(src, out, () => undefined);
 }
 
 /** lib-storage may surface a generic error after the body failed; prefer the guard's typed one. */
