@@ -1,0 +1,60 @@
+/** Parses `capstan model-server` flags into a frozen options object. */
+import { parseArgs } from 'node:util';
+
+/** Parsed command-line flags. */
+export interface ModelServerCliOptions {
+  modelRepository?: string;
+  models: string[];
+  httpPort: number;
+  grpcPort?: number;
+  host: string;
+  intraOpThreads?: number;
+  interOpThreads?: number;
+  maxBodyBytes?: number;
+  executionProvider: 'cpu' | 'cuda';
+  logLevel: string;
+}
+
+function intFlag(name: string, v: string | undefined, min: number): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < min) throw new Error(`--${name} must be an integer >= ${min}, got '${v}'`);
+  return n;
+}
+
+/** Parses argv (without node/script); throws an Error naming the bad flag. */
+export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelServerCliOptions> {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'model-repository': { type: 'string' },
+      model: { type: 'string', multiple: true },
+      'http-port': { type: 'string' },
+      'grpc-port': { type: 'string' },
+      host: { type: 'string' },
+      'intra-op-threads': { type: 'string' },
+      'inter-op-threads': { type: 'string' },
+      'max-body-bytes': { type: 'string' },
+      'execution-provider': { type: 'string' },
+      'log-level': { type: 'string' },
+    },
+  });
+  const ep = values['execution-provider'] ?? 'cpu';
+  if (ep !== 'cpu' && ep !== 'cuda') throw new Error(`--execution-provider must be cpu or cuda, got '${ep}'`);
+  const models = values.model ?? [];
+  if (!values['model-repository'] && models.length === 0) throw new Error('give --model-repository DIR or at least one --model NAME=PATH');
+  return Object.freeze({
+    modelRepository: values['model-repository'],
+    models,
+    httpPort: intFlag('http-port', values['http-port'], 0) ?? 8080,
+    grpcPort: intFlag('grpc-port', values['grpc-port'], 0),
+    host: values.host ?? '127.0.0.1',
+    intraOpThreads: intFlag('intra-op-threads', values['intra-op-threads'], 1),
+    interOpThreads: intFlag('inter-op-threads', values['inter-op-threads'], 1),
+    maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], 1),
+    executionProvider: ep,
+    logLevel: values['log-level'] ?? 'info',
+  });
+}

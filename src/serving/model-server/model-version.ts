@@ -1,0 +1,237 @@
+/**
+ * One loaded model version: its onnxruntime session, metadata, request validation against the
+ * model's signature, and batched execution (concatenate rows, run once, split outputs back).
+ */
+import * as ort from 'onnxruntime-node';
+import type { Logger } from 'pino';
+import { BatchScheduler, type BatchItem } from './batch-scheduler.js';
+import { DEFAULT_MAX_BATCH_SIZE, type ModelConfig } from './model-config.js';
+import { InferError, badRequest } from './infer-error.js';
+import type { InferOutput, InferRequest, InferResult, TensorMetadata } from './infer-types.js';
+import { createSession, tensorMetadataOf, type RuntimeOptions } from './ort-session.js';
+import { DATATYPES, elementCount, type TensorData, type TypedTensorArray } from './tensor-datatypes.js';
+import type { ModelMetrics } from './metrics.js';
+
+/** A request checked against the model, ready to queue. */
+interface PreparedRequest {
+  request: InferRequest;
+  /** Inputs in model input order. */
+  feeds: TensorData[];
+  rows: number;
+  outputNames: string[];
+}
+
+/** A model version that is loaded and can serve. */
+export class ModelVersion {
+  readonly inputs: TensorMetadata[];
+  readonly outputs: TensorMetadata[];
+  readonly maxBatchSize: number;
+  private readonly scheduler: BatchScheduler<PreparedRequest, InferResult>;
+  private readonly inputIndex = new Map<string, number>();
+  private readonly outputSet: Set<string>;
+
+  private constructor(
+    readonly name: string,
+    readonly version: string,
+    private readonly session: ort.InferenceSession,
+    readonly config: ModelConfig,
+    private readonly metrics: ModelMetrics,
+  ) {
+    this.inputs = tensorMetadataOf(session.inputMetadata, 'input');
+    this.outputs = tensorMetadataOf(session.outputMetadata, 'output');
+    this.inputs.forEach((t, i) => this.inputIndex.set(t.name, i));
+    this.outputSet = new Set(this.outputs.map((o) => o.name));
+    const batchable = [...this.inputs, ...this.outputs].every((t) => t.shape.length >= 1 && t.shape[0] === -1);
+    const configured = config.batching.maxBatchSize;
+    if (configured !== undefined && configured > 0 && !batchable) {
+      throw new Error(`max_batch_size ${configured} needs every input and output to have a variable first dimension`);
+    }
+    this.maxBatchSize = configured ?? (batchable ? DEFAULT_MAX_BATCH_SIZE : 0);
+    const b = config.batching;
+    this.scheduler = new BatchScheduler<PreparedRequest, InferResult>(
+      {
+        maxBatchSize: this.maxBatchSize,
+        preferredBatchSizes: b.preferredBatchSizes,
+        maxQueueDelayMs: b.maxQueueDelayMicros / 1000,
+        maxQueueSize: b.maxQueueSize,
+      },
+      (items) => this.runBatch(items),
+      (depth) => metrics.queueDepth.set(depth),
+    );
+  }
+
+  /** Loads a version from an .onnx file. */
+  static async load(
+    name: string, version: string, path: string, config: ModelConfig,
+    runtime: RuntimeOptions, metrics: ModelMetrics, log: Logger,
+  ): Promise<ModelVersion> {
+    const session = await createSession(path, runtime, log);
+    try {
+      return new ModelVersion(name, version, session, config, metrics);
+    } catch (err) {
+      await session.release().catch(() => {});
+      throw err;
+    }
+  }
+
+  /** Tensor metadata as the protocol reports it (batch dim shown as -1 when batching). */
+  metadata(): { inputs: TensorMetadata[]; outputs: TensorMetadata[] } {
+    return { inputs: this.inputs, outputs: this.outputs };
+  }
+
+  /** Validates a request, queues it for batched execution, and resolves with its outputs. */
+  async infer(request: InferRequest): Promise<InferResult> {
+    const prepared = this.prepare(request);
+    const key = this.batchKey(prepared);
+    const timeoutMs = this.timeoutMs(request);
+    this.metrics.inFlight.inc();
+    try {
+      const r = await this.scheduler.submit(key, prepared.rows, timeoutMs, prepared);
+      this.metrics.success.inc();
+      return r;
+    } catch (err) {
+      this.metrics.failure.inc();
+      throw err;
+    } finally {
+      this.metrics.inFlight.dec();
+    }
+  }
+
+  /** Resolves when every queued and running request has been answered. */
+  drain(): Promise<void> {
+    return this.scheduler.idle();
+  }
+
+  /** Frees the session after draining. */
+  async unload(): Promise<void> {
+    await this.drain();
+    await this.session.release();
+  }
+
+  private timeoutMs(request: InferRequest): number {
+    const b = this.config.batching;
+    const override = request.parameters?.timeout;
+    if (b.allowTimeoutOverride && override !== undefined) {
+      if (typeof override !== 'number' || !Number.isInteger(override) || override < 0) {
+        throw badRequest("parameter 'timeout' must be a non-negative integer (microseconds)");
+      }
+      return override / 1000;
+    }
+    return b.defaultTimeoutMicros / 1000;
+  }
+
+  private prepare(request: InferRequest): PreparedRequest {
+    const feeds = new Array<TensorData | undefined>(this.inputs.length);
+    let rows = 1;
+    for (const input of request.inputs) {
+      const idx = this.inputIndex.get(input.name);
+      if (idx === undefined) throw badRequest(`unexpected input '${input.name}': model '${this.name}' has inputs ${this.inputs.map((i) => `'${i.name}'`).join(', ')}`);
+      if (feeds[idx] !== undefined) throw badRequest(`input '${input.name}' is given more than once`);
+      const meta = this.inputs[idx];
+      if (input.datatype !== meta.datatype) throw badRequest(`input '${input.name}': datatype ${input.datatype} does not match the model's ${meta.datatype}`);
+      this.checkShape(input.name, input.shape, meta.shape);
+      if (this.maxBatchSize > 0) {
+        const r = input.shape[0];
+        if (feeds.some((f) => f !== undefined) && r !== rows) throw badRequest(`input '${input.name}': batch size ${r} differs from the other inputs' ${rows}`);
+        rows = r;
+      }
+      feeds[idx] = input.data;
+    }
+    this.inputs.forEach((m, i) => {
+      if (feeds[i] === undefined) throw badRequest(`missing input '${m.name}'`);
+    });
+    const outputNames = request.outputs ? request.outputs.map((o) => o.name) : this.outputs.map((o) => o.name);
+    const seen = new Set<string>();
+    for (const o of outputNames) {
+      if (!this.outputSet.has(o)) throw badRequest(`unknown output '${o}': model '${this.name}' has outputs ${[...this.outputSet].map((n) => `'${n}'`).join(', ')}`);
+      if (seen.has(o)) throw badRequest(`output '${o}' is requested more than once`);
+      seen.add(o);
+    }
+    return { request, feeds: feeds as TensorData[], rows, outputNames };
+  }
+
+  private checkShape(name: string, shape: number[], modelShape: number[]): void {
+    const want = `[${modelShape.join(',')}]`;
+    if (shape.length !== modelShape.length) throw badRequest(`input '${name}': shape [${shape.join(',')}] has rank ${shape.length} but the model expects ${want}`);
+    for (let d = 0; d < shape.length; d++) {
+      const m = modelShape[d];
+      if (m >= 0 && shape[d] !== m) throw badRequest(`input '${name}': shape [${shape.join(',')}] does not match the model's ${want} at dim ${d}`);
+    }
+    if (this.maxBatchSize > 0 && (shape[0] < 1 || shape[0] > this.maxBatchSize)) {
+      throw badRequest(`input '${name}': batch size ${shape[0]} must be between 1 and max_batch_size ${this.maxBatchSize}`);
+    }
+  }
+
+  private batchKey(p: PreparedRequest): string {
+    if (this.maxBatchSize <= 0) return '';
+    // Only non-batch dims decide whether two requests can share a batch.
+    let key = '';
+    for (const input of p.request.inputs) key += `${input.name}:${input.shape.slice(1).join('x')};`;
+    return key;
+  }
+
+  private async runBatch(items: Array<BatchItem<PreparedRequest, InferResult>>): Promise<void> {
+    const start = performance.now();
+    for (const it of items) this.metrics.queueSeconds.observe((start - it.enqueuedAt) / 1000);
+    const totalRows = items.reduce((a, it) => a + it.payload.rows, 0);
+    const feeds: Record<string, ort.Tensor> = {};
+    this.inputs.forEach((meta, idx) => {
+      const first = items[0].payload.request.inputs.find((i) => i.name === meta.name)!;
+      const data = items.length === 1 ? items[0].payload.feeds[idx] : concatData(items.map((it) => it.payload.feeds[idx]));
+      const shape = this.maxBatchSize > 0 ? [totalRows, ...first.shape.slice(1)] : first.shape;
+      feeds[meta.name] = new ort.Tensor(DATATYPES[meta.datatype].ort as 'float32', data as Float32Array, shape);
+    });
+    let results: ort.InferenceSession.ReturnType;
+    try {
+      results = await this.session.run(feeds);
+    } catch (err) {
+      const e = new InferError('Internal', `model '${this.name}' failed to run: ${(err as Error).message}`, { cause: err });
+      for (const it of items) it.reject(e);
+      return;
+    }
+    this.metrics.computeSeconds.observe((performance.now() - start) / 1000);
+    this.metrics.batchSize.observe(totalRows);
+    let rowOffset = 0;
+    for (const it of items) {
+      const outputs: InferOutput[] = [];
+      for (const name of it.payload.outputNames) {
+        const t = results[name];
+        const meta = this.outputs.find((o) => o.name === name)!;
+        const dims = t.dims.map(Number);
+        if (items.length === 1 || this.maxBatchSize <= 0) {
+          outputs.push({ name, datatype: meta.datatype, shape: dims, data: t.data as TensorData });
+          continue;
+        }
+        if (dims[0] !== totalRows) {
+          it.reject(new InferError('Internal', `output '${name}' has first dim ${dims[0]}, not the batch size ${totalRows}`));
+          outputs.length = 0;
+          break;
+        }
+        const perRow = elementCount(dims.slice(1));
+        const from = rowOffset * perRow;
+        const to = (rowOffset + it.payload.rows) * perRow;
+        const data = t.data as TensorData;
+        outputs.push({
+          name, datatype: meta.datatype, shape: [it.payload.rows, ...dims.slice(1)],
+          data: Array.isArray(data) ? data.slice(from, to) : (data as TypedTensorArray).subarray(from, to),
+        });
+      }
+      rowOffset += it.payload.rows;
+      if (outputs.length === it.payload.outputNames.length) it.resolve({ modelName: this.name, modelVersion: this.version, outputs });
+    }
+  }
+}
+
+function concatData(parts: TensorData[]): TensorData {
+  if (Array.isArray(parts[0])) return (parts as string[][]).flat();
+  const arrays = parts as TypedTensorArray[];
+  const total = arrays.reduce((a, p) => a + p.length, 0);
+  const ctor = arrays[0].constructor as new (n: number) => TypedTensorArray;
+  const out = ctor === BigInt64Array || ctor === BigUint64Array ? new ctor(total) : new ctor(total);
+  let off = 0;
+  for (const a of arrays) {
+    (out as Float32Array).set(a as Float32Array, off);
+    off += a.length;
+  }
+  return out;
+}
