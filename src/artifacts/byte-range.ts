@@ -53,7 +53,7 @@ export function parseRangeHeader(header: string | undefined, size: number): Rang
   const start = Number(first);
   const end = last === '' ? size - 1 : Number(last);
   if (!Number.isSafeInteger(start) || !Number.isSafeInteger(end)) return { kind: 'whole' };
-  if (end < start) return { kind: 'whole' };
+  if (last !== '' && end < start) return { kind: 'whole' }; // invalid syntax: ignore the header
   if (start >= size) return { kind: 'unsatisfiable' };
   return { kind: 'partial', start, end: Math.min(end, size - 1) };
 }
