@@ -1,0 +1,174 @@
+// One admission cycle over the working state: ClusterQueue heads compete in a heap (Kueue's
+// order: non-borrowing first, then priority, then age — or weighted dominant resource share under
+// fair sharing); the winner gets flavors, nodes and GPUs as one gang, or preempts, or waits with a
+// reason. An admitted queue offers its next workload at once, so one cycle drains all that fits.
+import type { CQState, PodSetAdmission, SchedulerState, WlState } from './internal-types.js';
+import type { Admission, ScheduleDecisions } from './types.js';
+import { FIT, NOFIT, PREEMPT, podSetCombos, shortfallMessage, type Combo } from './flavor-assign.js';
+import { addUsage, dominantShare, maxCapacity } from './quota.js';
+import { poolFor } from './node-index.js';
+import { placePodSet, poolFitStats, rollback } from './placement.js';
+import { findVictims, podTolerations } from './preemption.js';
+import { formatQuantity } from './quantity.js';
+import { MinHeap } from './min-heap.js';
+import { explainPending } from './explain.js';
+
+interface Head { cq: CQState; ws: WlState; borrowing: boolean; share: number }
+
+type Outcome = { kind: 'admitted' } | { kind: 'preempting' } | { kind: 'failed' };
+
+function podSetLabel(state: SchedulerState, ws: WlState, i: number): string {
+  const ps = ws.podSets[i];
+  const req = ps.req.map(([r, a]) => `${formatQuantity(a, state.resources[r])} ${state.resources[r]}`).join(', ');
+  return `podSet ${ps.spec.name} (${ps.count} × ${req})`;
+}
+
+/** Kueue-shaped admission record for a decision. */
+export function toAdmission(state: SchedulerState, ws: WlState): Admission {
+  return {
+    clusterQueue: (ws.cq as CQState).name,
+    podSetAssignments: (ws.admitted ?? []).map((part, i) => {
+      const flavors: Record<string, string> = {};
+      for (const [r, f] of part.flavorOfResource) if (ws.podSets[i].req.some(([rr]) => rr === r)) flavors[state.resources[r]] = state.flavors[f].name;
+      const resourceUsage: Record<string, number> = {};
+      for (const [k, a] of part.usage) resourceUsage[state.resources[k % state.R]] = a;
+      return { name: ws.podSets[i].spec.name, flavors, resourceUsage, count: ws.podSets[i].count, placements: part.pods.map((p) => ({ node: p.node.name, gpus: p.gpus })) };
+    }),
+  };
+}
+
+function quotaReason(state: SchedulerState, cq: CQState, combos: Combo[]): { code: string; message: string } {
+  const first = combos[0];
+  if (first.short) {
+    const k = first.short.key;
+    if (combos.every((c) => c.mode === NOFIT) && first.short.need > maxCapacity(cq, k)) {
+      const res = state.resources[k % state.R];
+      return { code: 'Inadmissible', message: `needs ${formatQuantity(first.short.need, res)} ${res} of flavor ${state.flavors[(k - (k % state.R)) / state.R].name} but ClusterQueue ${cq.name} can hold at most ${formatQuantity(maxCapacity(cq, k), res)} even when borrowing` };
+    }
+    return { code: 'QuotaExceeded', message: shortfallMessage(state, cq, first.short) };
+  }
+  return { code: 'QuotaExceeded', message: `quota exhausted in ClusterQueue ${cq.name}` };
+}
+
+function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleDecisions, reservations: [CQState, number, number][]): Outcome {
+  const cq = ws.cq as CQState;
+  const acc = new Map<number, number>();
+  const parts: PodSetAdmission[] = [];
+  const chosen: Combo[] = [];
+  const undo = () => {
+    parts.forEach((part, i) => {
+      for (const [k, a] of part.usage) addUsage(cq, k, -a);
+      rollback(state, ws.podSets[i], part.pods);
+    });
+  };
+  for (let i = 0; i < ws.podSets.length; i++) {
+    const ps = ws.podSets[i];
+    const combos = podSetCombos(state, cq, ps, acc);
+    if (!Array.isArray(combos)) { undo(); ws.cycleReason = { code: 'Inadmissible', message: combos.message }; return { kind: 'failed' }; }
+    let placed = false;
+    let nodeMiss: Combo | undefined;
+    for (const c of combos) {
+      if (c.mode !== FIT) break;
+      const pool = poolFor(state, c.flavorsUsed);
+      const pods = placePodSet(state, pool, ps, podTolerations(state, ps.spec.tolerations, c.flavorsUsed), state.options.placement);
+      if (!pods) { nodeMiss ??= c; continue; }
+      for (const [k, a] of c.usage) { addUsage(cq, k, a); acc.set(k, (acc.get(k) ?? 0) + a); }
+      parts.push({ flavorOfResource: c.flavorOfResource, usage: c.usage, pods });
+      chosen.push(c);
+      placed = true;
+      break;
+    }
+    if (placed) continue;
+    undo();
+    const target = nodeMiss ?? combos.find((c) => c.mode === PREEMPT);
+    if (target && state.options.preemption && ws.podSets.length === i + 1) {
+      const victims = findVictims(state, ws, cq, [...chosen, target]);
+      if (victims) {
+        for (const { victim, reason } of victims) {
+          dec.preemptions.push({
+            namespace: victim.wl.namespace, name: victim.wl.name, clusterQueue: (victim.cq as CQState).name,
+            preemptor: { namespace: ws.wl.namespace, name: ws.wl.name }, reason,
+            message: `preempted to make room for ${ws.key} (priority ${ws.priority}) in ClusterQueue ${cq.name}`,
+          });
+          victim.evicting = true;
+        }
+        // Hold the preemptor's quota for the rest of the cycle so nobody else takes what is being freed.
+        for (const c of [...chosen, target]) for (const [k, a] of c.usage) { addUsage(cq, k, a); reservations.push([cq, k, a]); }
+        ws.cycleReason = { code: 'Preempting', message: `preempting ${victims.length} workload(s) (${victims.map((v) => v.victim.key).join(', ')}) to fit in ClusterQueue ${cq.name}` };
+        return { kind: 'preempting' };
+      }
+    }
+    if (nodeMiss) {
+      const stats = poolFitStats(poolFor(state, nodeMiss.flavorsUsed), ps);
+      const fl = nodeMiss.flavorsUsed.map((f) => state.flavors[f].name).join('+');
+      ws.cycleReason = { code: 'NoNodeFits', message: `quota available in ClusterQueue ${cq.name} but no placement for ${podSetLabel(state, ws, i)} on flavor ${fl}: ${stats.fitOne} of ${stats.nodes} nodes have room for one pod` };
+    } else ws.cycleReason = quotaReason(state, cq, combos);
+    return { kind: 'failed' };
+  }
+  ws.admitted = parts;
+  ws.admittedAt = now;
+  ws.evicting = false;
+  ws.cycleAdmitted = true;
+  cq.admittedSet.add(ws);
+  dec.admissions.push({ namespace: ws.wl.namespace, name: ws.wl.name, admission: toAdmission(state, ws), borrowing: chosen.some((c) => c.borrowing) });
+  return { kind: 'admitted' };
+}
+
+function headKey(state: SchedulerState, cq: CQState, ws: WlState): Head {
+  if (!state.options.fairSharing && !cq.cohort) return { cq, ws, borrowing: false, share: 0 };
+  const acc = new Map<number, number>();
+  let borrowing = false;
+  const usage: [number, number][] = [];
+  for (const ps of ws.podSets) {
+    const combos = podSetCombos(state, cq, ps, acc);
+    if (!Array.isArray(combos) || combos.length === 0) continue;
+    borrowing ||= combos[0].borrowing;
+    for (const [k, a] of combos[0].usage) { usage.push([k, a]); acc.set(k, (acc.get(k) ?? 0) + a); }
+  }
+  return { cq, ws, borrowing, share: state.options.fairSharing ? dominantShare(state, cq, usage) : 0 };
+}
+
+/** Run one admission cycle at `now`, applying admissions to the state. Deterministic. */
+export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleDecisions {
+  const dec: ScheduleDecisions = { admissions: [], preemptions: [], evictions: [], pending: [] };
+  const skip = new Set<WlState>();
+  for (const e of state.pendingEvictions) {
+    dec.evictions.push({ namespace: e.wl.wl.namespace, name: e.wl.wl.name, reason: 'NodeFailure', message: e.message });
+    e.wl.cycleReason = { code: 'WaitingInQueue', message: `${e.message}; eligible again next cycle` };
+    skip.add(e.wl);
+  }
+  state.pendingEvictions = [];
+  const reservations: [CQState, number, number][] = [];
+  const fair = state.options.fairSharing;
+  const heap = new MinHeap<Head>((a, b) =>
+    (fair ? a.share - b.share : Number(a.borrowing) - Number(b.borrowing)) || b.ws.priority - a.ws.priority || a.ws.created - b.ws.created || a.ws.seq - b.ws.seq);
+  const cursor = new Int32Array(state.cqs.length);
+  const failures = new Int32Array(state.cqs.length);
+  const pushNext = (cq: CQState) => {
+    while (cursor[cq.idx] < cq.pending.length && skip.has(cq.pending[cursor[cq.idx]])) cursor[cq.idx]++;
+    if (cursor[cq.idx] < cq.pending.length) heap.push(headKey(state, cq, cq.pending[cursor[cq.idx]]));
+  };
+  for (const cq of state.cqs) {
+    if (cq.stopped) {
+      for (const ws of cq.pending) ws.cycleReason = { code: 'ClusterQueueStopped', message: `ClusterQueue ${cq.name} is stopped (stopPolicy ${cq.spec.stopPolicy})` };
+      continue;
+    }
+    pushNext(cq);
+  }
+  for (let h = heap.pop(); h; h = heap.pop()) {
+    const { cq, ws } = h;
+    const out = attempt(state, ws, now, dec, reservations);
+    cursor[cq.idx]++;
+    if (out.kind === 'admitted') { cq.pendingDirty = true; pushNext(cq); continue; }
+    if (cq.strict) continue;
+    if (++failures[cq.idx] < state.options.lookahead) pushNext(cq);
+  }
+  for (const [cq, k, a] of reservations) addUsage(cq, k, -a);
+  if (state.options.explain) dec.pending = explainPending(state, now, cursor);
+  for (const cq of state.cqs) {
+    if (cq.pendingDirty) { cq.pending = cq.pending.filter((w) => !w.cycleAdmitted); cq.pendingDirty = false; }
+    for (const ws of cq.pending) ws.cycleReason = undefined;
+  }
+  for (const ws of dec.admissions) { const w = state.workloads.get(`${ws.namespace}/${ws.name}`); if (w) w.cycleAdmitted = false; }
+  return dec;
+}

@@ -1,0 +1,139 @@
+// Flavor assignment (Kueue's flavorassigner): for each resource group a podSet touches, try the
+// group's flavors in order and classify each as Fit (quota available now, maybe by borrowing),
+// Preempt (would fit within nominal/borrowing limits if someone were preempted) or NoFit.
+import type { CQState, PodSetState, SchedulerState, WlState } from './internal-types.js';
+import { available, maxCapacity } from './quota.js';
+import { labelsConflict, toleratesAll } from './node-matching.js';
+import { formatQuantity } from './quantity.js';
+
+/** Mode of a flavor choice, best first. */
+export const FIT = 0;
+/** Fits only after preemption. */
+export const PREEMPT = 1;
+/** Cannot fit. */
+export const NOFIT = 2;
+
+/** One way to serve a podSet: a flavor per touched resource group. */
+export interface Combo {
+  flavorOfResource: Map<number, number>;
+  flavorsUsed: number[];
+  usage: [key: number, amount: number][];
+  mode: number;
+  borrowing: boolean;
+  /** First key that does not fit now, for the human reason. */
+  short?: { key: number; need: number; avail: number };
+}
+
+/** Why a podSet has no combo at all. */
+export interface AssignProblem {
+  message: string;
+}
+
+/** Whether the queue's policies can preempt at all, and how far (nominal only, or with borrowing). */
+export function preemptCapFor(state: SchedulerState, cq: CQState, key: number): number {
+  const p = cq.spec.preemption ?? {};
+  if (!state.options.preemption) return -1;
+  const within = (p.withinClusterQueue ?? 'Never') !== 'Never';
+  const reclaim = (p.reclaimWithinCohort ?? 'Never') !== 'Never';
+  const borrow = (p.borrowWithinCohort?.policy ?? 'Never') !== 'Never';
+  if (!within && !reclaim) return -1;
+  if (borrow || (state.options.fairSharing && reclaim)) return maxCapacity(cq, key);
+  return cq.nominal[key];
+}
+
+function flavorEligible(state: SchedulerState, ps: PodSetState, f: number): boolean {
+  const fi = state.flavors[f];
+  if (fi.missing) return false;
+  if (labelsConflict(fi.nodeLabels, ps.spec.nodeSelector)) return false;
+  return toleratesAll(fi.nodeTaints, ps.spec.tolerations);
+}
+
+/**
+ * All flavor combos for a podSet given what earlier podSets of the same workload already took
+ * (`acc`), ordered Fit (respecting flavorFungibility) then Preempt then NoFit. At most 16.
+ */
+export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState, acc: Map<number, number>): Combo[] | AssignProblem {
+  const R = state.R;
+  const groupsUsed: number[] = [];
+  for (const [r, a] of ps.req) {
+    if (a <= 0) continue;
+    const g = cq.groupOfResource[r];
+    if (g < 0) return { message: `resource ${state.resources[r]} is not covered by ClusterQueue ${cq.name}` };
+    if (!groupsUsed.includes(g)) groupsUsed.push(g);
+  }
+  const perGroup: number[][] = groupsUsed.map((g) => cq.groups[g].flavors.filter((f) => flavorEligible(state, ps, f)));
+  for (let i = 0; i < perGroup.length; i++) {
+    if (perGroup[i].length === 0) {
+      const res = cq.groups[groupsUsed[i]].resources.map((r) => state.resources[r]).join(', ');
+      return { message: `no flavor for ${res} in ClusterQueue ${cq.name} matches podSet ${ps.spec.name}'s nodeSelector/tolerations` };
+    }
+  }
+  const combos: Combo[] = [];
+  const pick: number[] = new Array(perGroup.length).fill(0);
+  for (;;) {
+    const flavorOfResource = new Map<number, number>();
+    const flavorsUsed: number[] = [];
+    for (let i = 0; i < perGroup.length; i++) {
+      const f = perGroup[i][pick[i]];
+      flavorsUsed.push(f);
+      for (const r of cq.groups[groupsUsed[i]].resources) flavorOfResource.set(r, f);
+    }
+    const usage: [number, number][] = [];
+    let mode = FIT;
+    let borrowing = false;
+    let short: Combo['short'];
+    for (const [r, a] of ps.req) {
+      if (a <= 0) continue;
+      const key = (flavorOfResource.get(r) as number) * R + r;
+      const amount = a * ps.count;
+      usage.push([key, amount]);
+      const need = amount + (acc.get(key) ?? 0);
+      const avail = available(cq, key);
+      if (need <= avail) {
+        if (cq.usage[key] + need > cq.nominal[key]) borrowing = true;
+        continue;
+      }
+      if (!short) short = { key, need: amount, avail };
+      const cap = preemptCapFor(state, cq, key);
+      const m = cap >= 0 && need <= cap ? PREEMPT : NOFIT;
+      if (m > mode) mode = m;
+    }
+    combos.push({ flavorOfResource, flavorsUsed, usage, mode, borrowing, short });
+    if (combos.length >= 16) break;
+    let i = perGroup.length - 1;
+    while (i >= 0 && ++pick[i] >= perGroup[i].length) { pick[i] = 0; i--; }
+    if (i < 0) break;
+  }
+  const fung = cq.spec.flavorFungibility?.whenCanBorrow ?? 'Borrow';
+  // Stable sort keeps flavor order within a class; TryNextFlavor prefers non-borrowing fits.
+  const rank = (c: Combo) => c.mode * 2 + (fung === 'TryNextFlavor' && c.mode === FIT && c.borrowing ? 1 : 0);
+  return combos.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map((x) => x.c);
+}
+
+/** Human sentence for a quota shortfall, e.g. "waiting for 4 nvidia.com/gpu of flavor h100 in queue research: 6 of 8 in use, cohort has none to lend". */
+export function shortfallMessage(state: SchedulerState, cq: CQState, short: { key: number; need: number; avail: number }): string {
+  const R = state.R;
+  const r = short.key % R;
+  const f = (short.key - r) / R;
+  const res = state.resources[r];
+  const q = (n: number) => formatQuantity(Math.max(0, n), res);
+  const used = cq.usage[short.key];
+  const nominal = cq.nominal[short.key];
+  let tail: string;
+  const co = cq.cohort;
+  if (!co) tail = 'no cohort to borrow from';
+  else {
+    const lendable = Math.max(0, co.pool[short.key] - co.poolUsage[short.key] - Math.max(0, cq.lendable[short.key] - Math.max(0, used - (nominal - cq.lendable[short.key]))));
+    const limit = cq.borrowLimit[short.key];
+    if (Number.isFinite(limit) && used >= nominal + limit) tail = `borrowingLimit ${q(limit)} reached`;
+    else tail = lendable > 0 ? `cohort ${co.name} can lend ${q(lendable)}` : `cohort has none to lend`;
+  }
+  return `waiting for ${q(short.need)} ${res} of flavor ${state.flavors[f].name} in queue ${cq.name}: ${q(used)} of ${q(nominal)} in use, ${tail}`;
+}
+
+/** Total usage keys of a workload's admission (for preemption and release). */
+export function admittedUsage(wl: WlState): [number, number][] {
+  const out: [number, number][] = [];
+  for (const a of wl.admitted ?? []) for (const u of a.usage) out.push(u);
+  return out;
+}

@@ -1,0 +1,149 @@
+// Mutable working structures of the core, built from a snapshot. Dense numeric arrays indexed by
+// flavor×resource keep the hot path free of string hashing.
+import type { ClusterQueue, Node, PodSet, Taint, Toleration, Workload, ScheduleOptions } from './types.js';
+
+/** A (resource index, amount) pair; requests are kept sparse because pods name 2–4 resources. */
+export type SparseReq = [resIdx: number, amount: number][];
+
+/** A flavor as the core sees it. */
+export interface FlavorInfo {
+  idx: number;
+  name: string;
+  nodeLabels?: Record<string, string>;
+  nodeTaints?: Taint[];
+  tolerations?: Toleration[];
+  /** Referenced by a ClusterQueue but not defined: never eligible. */
+  missing: boolean;
+}
+
+/** Per-cohort lending pool per flavor×resource key. */
+export interface CohortState {
+  name: string;
+  members: CQState[];
+  /** Σ lendable quota of members. */
+  pool: Float64Array;
+  /** Σ max(0, usage − guaranteed) of members: how much of the pool is taken. */
+  poolUsage: Float64Array;
+  /** Σ lendable per resource across flavors (fair-sharing denominators). */
+  lendablePerResource: Float64Array;
+}
+
+/** A ClusterQueue's quota and queue. */
+export interface CQState {
+  idx: number;
+  name: string;
+  spec: ClusterQueue;
+  cohort?: CohortState;
+  /** Resource groups as indices: which resources, which flavors in order. */
+  groups: { resources: number[]; flavors: number[] }[];
+  /** resource index → group index (−1 when not covered). */
+  groupOfResource: Int32Array;
+  has: Uint8Array;
+  nominal: Float64Array;
+  borrowLimit: Float64Array;
+  lendable: Float64Array;
+  usage: Float64Array;
+  /** Pending workloads in queue order; admitted entries are compacted out after a cycle. */
+  pending: WlState[];
+  pendingDirty: boolean;
+  /** Admitted workloads (preemption candidates, ETA sources). */
+  admittedSet: Set<WlState>;
+  weight: number;
+  strict: boolean;
+  stopped: boolean;
+}
+
+/** One pod's placement inside the working state. */
+export interface PodAlloc {
+  node: NodeState;
+  gpus: number[];
+}
+
+/** One admitted podSet: flavor per resource and usage keys. */
+export interface PodSetAdmission {
+  flavorOfResource: Map<number, number>;
+  /** (flavor×resource key, amount) consumed in the CQ. */
+  usage: [key: number, amount: number][];
+  pods: PodAlloc[];
+}
+
+/** Parsed podSet. */
+export interface PodSetState {
+  spec: PodSet;
+  count: number;
+  req: SparseReq;
+  gpuPerPod: number;
+}
+
+/** A workload in the working state. */
+export interface WlState {
+  key: string;
+  wl: Workload;
+  seq: number;
+  cq?: CQState;
+  /** Why it cannot be queued at all (missing LocalQueue, namespace not allowed). */
+  unqueuedReason?: { code: 'QueueNotFound' | 'NamespaceNotAllowed'; message: string };
+  priority: number;
+  created: number;
+  durationMs?: number;
+  podSets: PodSetState[];
+  admitted?: PodSetAdmission[];
+  admittedAt?: number;
+  evicting: boolean;
+  /** Evicted by a node failure in this cycle; waits one cycle before re-admission. */
+  requeuedFromFailure?: string;
+  /** Scratch for the current cycle. */
+  cycleReason?: { code: string; message: string };
+  cycleAdmitted?: boolean;
+}
+
+/** A node in the working state. */
+export interface NodeState {
+  idx: number;
+  name: string;
+  spec: Node;
+  alloc: Float64Array;
+  free: Float64Array;
+  gpuFree: number[];
+  usable: boolean;
+  ready: boolean;
+  pools: Pool[];
+  gpuBucket: number;
+  cpuBucket: number;
+}
+
+/** Nodes eligible for one combination of flavors, bucketed by free GPUs and free whole cores. */
+export interface Pool {
+  key: string;
+  nodes: NodeState[];
+  gpuBuckets: Set<NodeState>[];
+  cpuBuckets: Set<NodeState>[];
+}
+
+/** The whole working state one or many admission cycles run on. */
+export interface SchedulerState {
+  options: Required<Omit<ScheduleOptions, 'meanDurationMs'>> & { meanDurationMs: Record<string, number> };
+  resources: string[];
+  resIdx: Map<string, number>;
+  gpuRes: number;
+  cpuRes: number;
+  flavors: FlavorInfo[];
+  flavorIdx: Map<string, number>;
+  /** Number of resources R; quota keys are flavor × R + resource. */
+  R: number;
+  cqs: CQState[];
+  cqByName: Map<string, CQState>;
+  cohorts: Map<string, CohortState>;
+  localQueues: Map<string, string>;
+  namespaces: Record<string, Record<string, string>>;
+  priorityClasses: Map<string, number>;
+  nodes: NodeState[];
+  nodeByName: Map<string, NodeState>;
+  pools: Map<string, Pool>;
+  maxGpuBucket: number;
+  maxCpuBucket: number;
+  workloads: Map<string, WlState>;
+  unqueued: WlState[];
+  pendingEvictions: { wl: WlState; message: string }[];
+  seq: number;
+}

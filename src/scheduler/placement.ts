@@ -1,0 +1,104 @@
+// Node placement of a gang: filter (capacity incl. GPUs, nodeSelector, taints) and score by
+// walking the pool's capacity buckets. binpack = smallest free capacity that fits (highest
+// utilisation score), spread = largest free capacity (least allocated), topology = one node for the
+// whole podSet if any can hold it, else nodes with the most room first so the gang spans few nodes.
+import type { NodeState, PodAlloc, PodSetState, Pool, SchedulerState } from './internal-types.js';
+import type { PlacementStrategy, Toleration } from './types.js';
+import { allocatePod, podsThatFit, releasePod } from './node-index.js';
+import { matchesNodeSelector, toleratesAll } from './node-matching.js';
+
+interface Ctx {
+  state: SchedulerState;
+  ps: PodSetState;
+  tolerations: Toleration[] | undefined;
+  rejected: Set<NodeState>;
+  useGpu: boolean;
+  start: number;
+  buckets: Set<NodeState>[];
+}
+
+function nodeOk(c: Ctx, n: NodeState): boolean {
+  if (c.rejected.has(n)) return false;
+  const sel = c.ps.spec.nodeSelector;
+  if ((sel && !matchesNodeSelector(n.spec.labels, sel)) || !toleratesAll(n.spec.taints, c.tolerations)) {
+    c.rejected.add(n);
+    return false;
+  }
+  return true;
+}
+
+function place(c: Ctx, n: NodeState, k: number, out: PodAlloc[]): void {
+  for (let i = 0; i < k; i++) out.push({ node: n, gpus: allocatePod(c.state, n, c.ps.req, c.ps.gpuPerPod) });
+}
+
+function firstFit(c: Ctx, ascending: boolean, need: number, minStart: number): NodeState | undefined {
+  const max = c.buckets.length - 1;
+  const lo = Math.min(max, minStart);
+  for (let b = ascending ? lo : max; ascending ? b <= max : b >= lo; b += ascending ? 1 : -1) {
+    for (const n of c.buckets[b]) {
+      if (c.rejected.has(n)) continue;
+      if (podsThatFit(n, c.ps.req) < need) {
+        // Within one placement free capacity only shrinks, so a single-pod miss is final.
+        if (need === 1) c.rejected.add(n);
+        continue;
+      }
+      if (nodeOk(c, n)) return n;
+    }
+  }
+  return undefined;
+}
+
+/** Place every pod of a podSet or none: returns the allocations, or undefined after rolling back. */
+export function placePodSet(
+  state: SchedulerState,
+  pool: Pool,
+  ps: PodSetState,
+  tolerations: Toleration[] | undefined,
+  strategy: PlacementStrategy,
+): PodAlloc[] | undefined {
+  const useGpu = ps.gpuPerPod > 0 && state.gpuRes >= 0;
+  const cpuReq = state.cpuRes >= 0 ? (ps.req.find(([r]) => r === state.cpuRes)?.[1] ?? 0) : 0;
+  const start = useGpu ? ps.gpuPerPod : Math.floor(cpuReq / 1000);
+  const c: Ctx = { state, ps, tolerations, rejected: new Set(), useGpu, start, buckets: useGpu ? pool.gpuBuckets : pool.cpuBuckets };
+  const out: PodAlloc[] = [];
+  let remaining = ps.count;
+  if (strategy === 'topology' && remaining > 1) {
+    const whole = firstFit(c, true, remaining, start * remaining);
+    if (whole) { place(c, whole, remaining, out); return out; }
+    const max = c.buckets.length - 1;
+    for (let b = max; b >= Math.min(start, max) && remaining > 0; b--) {
+      for (const n of c.buckets[b]) {
+        const k = Math.min(remaining, podsThatFit(n, ps.req));
+        if (k <= 0 || !nodeOk(c, n)) continue;
+        place(c, n, k, out);
+        remaining -= k;
+        if (remaining === 0) break;
+      }
+    }
+  } else {
+    const ascending = strategy !== 'spread';
+    while (remaining > 0) {
+      const n = firstFit(c, ascending, 1, start);
+      if (!n) break;
+      place(c, n, 1, out);
+      remaining--;
+    }
+  }
+  if (remaining > 0) {
+    rollback(state, ps, out);
+    return undefined;
+  }
+  return out;
+}
+
+/** Undo allocations made for a podSet. */
+export function rollback(state: SchedulerState, ps: PodSetState, pods: PodAlloc[]): void {
+  for (let i = pods.length - 1; i >= 0; i--) releasePod(state, pods[i].node, ps.req, pods[i].gpus);
+}
+
+/** Count usable nodes in a pool and how many could host one pod by capacity (for messages). */
+export function poolFitStats(pool: Pool, ps: PodSetState): { nodes: number; fitOne: number } {
+  let fitOne = 0;
+  for (const n of pool.nodes) if (podsThatFit(n, ps.req) >= 1) fitOne++;
+  return { nodes: pool.nodes.length, fitOne };
+}

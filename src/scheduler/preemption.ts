@@ -1,0 +1,129 @@
+// Victim selection (Kueue's preemptor): candidates allowed by the ClusterQueue's policies,
+// ordered already-evicting → other queues (reclaiming borrowed quota first) → lowest priority →
+// most recently admitted; take them one by one until the preemptor fits (quota and nodes), then
+// put back every victim that turns out not to be needed, so the set is minimal.
+import type { CQState, SchedulerState, WlState } from './internal-types.js';
+import type { PreemptionDecision } from './types.js';
+import type { Combo } from './flavor-assign.js';
+import { addUsage, available, dominantShare, isBorrowing } from './quota.js';
+import { allocateRecordedPod, poolFor, releasePod } from './node-index.js';
+import { placePodSet, rollback } from './placement.js';
+
+/** Take a workload's quota and pods off the books without forgetting its admission. */
+export function suspend(state: SchedulerState, v: WlState): void {
+  const cq = v.cq as CQState;
+  (v.admitted ?? []).forEach((part, i) => {
+    for (const [k, a] of part.usage) addUsage(cq, k, -a);
+    for (const pod of part.pods) releasePod(state, pod.node, v.podSets[i].req, pod.gpus);
+  });
+}
+
+/** Undo `suspend`, reclaiming the same GPU indices. */
+export function restore(state: SchedulerState, v: WlState): void {
+  const cq = v.cq as CQState;
+  (v.admitted ?? []).forEach((part, i) => {
+    for (const [k, a] of part.usage) addUsage(cq, k, a);
+    for (const pod of part.pods) pod.gpus = allocateRecordedPod(state, pod.node, v.podSets[i].req, pod.gpus, v.podSets[i].gpuPerPod);
+  });
+}
+
+/** Whether the workload's combos fit now: quota for every key, then a trial placement rolled back. */
+export function fitsNow(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[]): boolean {
+  const need = new Map<number, number>();
+  for (const c of combos) for (const [k, a] of c.usage) need.set(k, (need.get(k) ?? 0) + a);
+  for (const [k, a] of need) if (a > available(cq, k)) return false;
+  const placed: { i: number; pods: NonNullable<ReturnType<typeof placePodSet>> }[] = [];
+  let ok = true;
+  for (let i = 0; i < w.podSets.length; i++) {
+    const ps = w.podSets[i];
+    const pool = poolFor(state, combos[i].flavorsUsed);
+    const pods = placePodSet(state, pool, ps, podTolerations(state, ps.spec.tolerations, combos[i].flavorsUsed), state.options.placement);
+    if (!pods) { ok = false; break; }
+    placed.push({ i, pods });
+  }
+  for (const p of placed.reverse()) rollback(state, w.podSets[p.i], p.pods);
+  return ok;
+}
+
+/** Pod tolerations plus those its flavors add. */
+export function podTolerations(state: SchedulerState, own: WlState['podSets'][number]['spec']['tolerations'], flavors: number[]) {
+  let out = own;
+  for (const f of flavors) {
+    const t = state.flavors[f].tolerations;
+    if (t && t.length > 0) out = [...(out ?? []), ...t];
+  }
+  return out;
+}
+
+type Kind = PreemptionDecision['reason'];
+
+/** Choose victims for `w` targeting `combos`; undefined when no allowed set frees enough. */
+export function findVictims(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[]): { victim: WlState; reason: Kind }[] | undefined {
+  const p = cq.spec.preemption ?? {};
+  const within = p.withinClusterQueue ?? 'Never';
+  const reclaim = p.reclaimWithinCohort ?? 'Never';
+  const bwc = p.borrowWithinCohort;
+  const fair = state.options.fairSharing;
+  const keys = new Map<number, number>();
+  for (const c of combos) for (const [k, a] of c.usage) keys.set(k, (keys.get(k) ?? 0) + a);
+  let wouldBorrow = false;
+  for (const [k, a] of keys) if (cq.usage[k] + a > cq.nominal[k]) wouldBorrow = true;
+  const touches = (v: WlState) => {
+    for (const part of v.admitted ?? []) for (const [k] of part.usage) if (keys.has(k)) return true;
+    return false;
+  };
+  const cands: { v: WlState; own: boolean }[] = [];
+  if (within !== 'Never') {
+    for (const v of cq.admittedSet) {
+      if (!touches(v)) continue;
+      if (v.priority < w.priority || (within === 'LowerOrNewerEqualPriority' && v.priority === w.priority && v.created > w.created)) cands.push({ v, own: true });
+    }
+  }
+  if (cq.cohort && reclaim !== 'Never') {
+    for (const other of cq.cohort.members) {
+      if (other === cq) continue;
+      for (const v of other.admittedSet) {
+        if (!touches(v)) continue;
+        if (fair) { cands.push({ v, own: false }); continue; }
+        if (!wouldBorrow) {
+          if (reclaim === 'Any' || v.priority < w.priority) cands.push({ v, own: false });
+        } else if (bwc?.policy === 'LowerPriority' && v.priority < w.priority && (bwc.maxPriorityThreshold === undefined || v.priority <= bwc.maxPriorityThreshold)) {
+          cands.push({ v, own: false });
+        }
+      }
+    }
+  }
+  if (cands.length === 0) return undefined;
+  cands.sort((a, b) =>
+    Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
+    (b.v.admittedAt ?? 0) - (a.v.admittedAt ?? 0) || b.v.seq - a.v.seq);
+  const stillBorrowing = (o: CQState) => { for (const k of keys.keys()) if (isBorrowing(o, k)) return true; return false; };
+  const preemptorShare = fair ? dominantShare(state, cq, [...keys]) : 0;
+  const removed: { victim: WlState; reason: Kind }[] = [];
+  let fits = false;
+  for (const { v, own } of cands) {
+    const vcq = v.cq as CQState;
+    if (!own && !stillBorrowing(vcq)) continue;
+    if (!own && fair) {
+      const after = dominantShare(state, vcq, (v.admitted ?? []).flatMap((x) => x.usage.map(([k, a]) => [k, -a] as [number, number])));
+      if (preemptorShare > after) continue;
+    }
+    suspend(state, v);
+    removed.push({ victim: v, reason: own ? 'InClusterQueue' : fair ? 'InCohortFairSharing' : wouldBorrow ? 'InCohortReclaimWhileBorrowing' : 'InCohortReclamation' });
+    if (fitsNow(state, w, cq, combos)) { fits = true; break; }
+  }
+  if (!fits) {
+    for (let i = removed.length - 1; i >= 0; i--) restore(state, removed[i].victim);
+    return undefined;
+  }
+  // Fill-back pass: a victim whose return still leaves room for the preemptor is spared.
+  const victims = [removed[removed.length - 1]];
+  for (let i = removed.length - 2; i >= 0; i--) {
+    restore(state, removed[i].victim);
+    if (fitsNow(state, w, cq, combos)) continue;
+    suspend(state, removed[i].victim);
+    victims.push(removed[i]);
+  }
+  for (const v of victims) restore(state, v.victim);
+  return victims.reverse();
+}
