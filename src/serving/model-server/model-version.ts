@@ -81,12 +81,11 @@ export class ModelVersion {
 
   /** Validates a request, queues it for batched execution, and resolves with its outputs. */
   async infer(request: InferRequest): Promise<InferResult> {
-    const prepared = this.prepare(request);
-    const key = this.batchKey(prepared);
-    const timeoutMs = this.timeoutMs(request);
     this.metrics.inFlight.inc();
     try {
-      const r = await this.scheduler.submit(key, prepared.rows, timeoutMs, prepared);
+      const prepared = this.prepare(request);
+      const timeoutMs = this.timeoutMs(request);
+      const r = await this.scheduler.submit(this.batchKey(prepared), prepared.rows, timeoutMs, prepared);
       this.metrics.success.inc();
       return r;
     } catch (err) {
