@@ -35,7 +35,7 @@ export class KindRegistry {
       .strict();
     const compiled: Compiled = { kind, full };
     this.byResource.set(kind.resource, compiled);
-    for (const n of [kind.kind.toLowerCase(), kind.plural, kind.singular, ...(kind.shortNames ?? [])]) {
+    for (const n of new Set([kind.kind.toLowerCase(), kind.plural, kind.singular, ...(kind.shortNames ?? [])])) {
       if (this.byName.has(n)) throw new Error(`kind name "${n}" registered twice`);
       this.byName.set(n, compiled);
     }

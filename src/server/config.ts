@@ -1,0 +1,63 @@
+/**
+ * The server's configuration, parsed once at the entry point (flags > env CAPSTAN_* > file >
+ * defaults) into a frozen object that is passed to constructors. Nothing else reads process.env.
+ */
+import { readFileSync } from 'node:fs';
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const configSchema = z
+  .object({
+    host: z.string().default('127.0.0.1'),
+    port: z.coerce.number().int().min(0).max(65535).default(8470),
+    dataDir: z.string().default(join(homedir(), '.capstan')),
+    databaseUrl: z.string().optional(),
+    adminToken: z.string().min(16).optional(),
+    logLevel: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+    maxBodyBytes: z.coerce.number().int().min(1024).default(3 * 1024 * 1024),
+    eventRetention: z.coerce.number().int().min(1000).default(100_000),
+    demo: z.boolean().default(false),
+  })
+  .strict();
+
+/** The parsed, frozen server configuration. */
+export type ServerConfig = Readonly<z.infer<typeof configSchema>>;
+
+const ENV: Record<string, keyof z.input<typeof configSchema>> = {
+  CAPSTAN_HOST: 'host',
+  CAPSTAN_PORT: 'port',
+  CAPSTAN_DATA_DIR: 'dataDir',
+  CAPSTAN_DATABASE_URL: 'databaseUrl',
+  CAPSTAN_ADMIN_TOKEN: 'adminToken',
+  CAPSTAN_LOG_LEVEL: 'logLevel',
+  CAPSTAN_MAX_BODY_BYTES: 'maxBodyBytes',
+};
+
+/** Merges the sources in precedence order and validates; errors name the setting. */
+export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, configFile?: string): ServerConfig {
+  let fromFile: Record<string, unknown> = {};
+  if (configFile) {
+    const parsed = parseYaml(readFileSync(configFile, 'utf8')) as unknown;
+    if (parsed && typeof parsed === 'object') fromFile = parsed as Record<string, unknown>;
+  }
+  const fromEnv: Record<string, unknown> = {};
+  for (const [k, field] of Object.entries(ENV)) if (env[k] !== undefined && env[k] !== '') fromEnv[field] = env[k];
+  const merged = { ...fromFile, ...fromEnv, ...Object.fromEntries(Object.entries(flags).filter(([, v]) => v !== undefined)) };
+  const res = configSchema.safeParse(merged);
+  if (!res.success) {
+    const msg = res.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${msg}`);
+  }
+  return Object.freeze({ ...res.data, dataDir: resolve(res.data.dataDir) });
+}
+
+/** The configuration as it may be printed: secrets redacted. */
+export function redactConfig(cfg: ServerConfig): Record<string, unknown> {
+  return {
+    ...cfg,
+    ...(cfg.adminToken ? { adminToken: '<redacted>' } : {}),
+    ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:<redacted>@') } : {}),
+  };
+}

@@ -1,0 +1,47 @@
+/** Maps whatever a request handler throws, including fastify's own errors, to a Status reply. */
+import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { ApiError } from '../api/errors.js';
+
+/** Fastify's error codes that are the client's fault, and the Status reason for each. */
+const FASTIFY_CODES: Record<string, ApiError['reason']> = {
+  FST_ERR_CTP_BODY_TOO_LARGE: 'RequestEntityTooLarge',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UnsupportedMediaType',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: 'BadRequest',
+  FST_ERR_CTP_EMPTY_JSON_BODY: 'BadRequest',
+  FST_ERR_CTP_INVALID_JSON_BODY: 'BadRequest',
+  FST_ERR_CTP_EMPTY_TYPE: 'UnsupportedMediaType',
+  FST_ERR_CTP_INVALID_TYPE: 'UnsupportedMediaType',
+  FST_ERR_BAD_URL: 'BadRequest',
+  FST_ERR_ASYNC_CONSTRAINT: 'BadRequest',
+  FST_ERR_VALIDATION: 'BadRequest',
+};
+
+/** Converts any error into an ApiError, logging the ones that are the server's fault. */
+export function errorToApiError(err: unknown, log: Logger): ApiError {
+  if (err instanceof ApiError) {
+    if (err.code >= 500) log.error({ err: err.cause ?? err }, err.message);
+    return err;
+  }
+  const fe = err as FastifyError;
+  const reason = fe?.code ? FASTIFY_CODES[fe.code] : undefined;
+  if (reason) {
+    const msg = reason === 'RequestEntityTooLarge' ? 'request body is larger than the server accepts' : `body: ${fe.message}`;
+    return new ApiError(reason, msg, { causes: [{ field: 'body', message: fe.message }] });
+  }
+  if (fe instanceof SyntaxError || (fe?.statusCode && fe.statusCode >= 400 && fe.statusCode < 500)) {
+    return new ApiError('BadRequest', `body: ${fe.message}`, { causes: [{ field: 'body', message: fe.message }] });
+  }
+  log.error({ err }, 'unhandled error');
+  return new ApiError('InternalError', 'internal error', undefined, { cause: err });
+}
+
+/** Sends an error as a Status object. */
+export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply, log: Logger): void {
+  const apiErr = errorToApiError(err, log);
+  const headers: Record<string, string> = {};
+  if (apiErr.reason === 'Unauthorized') headers['www-authenticate'] = 'Bearer realm="capstan"';
+  if (apiErr.details?.retryAfterSeconds) headers['retry-after'] = String(apiErr.details.retryAfterSeconds);
+  void req;
+  reply.code(apiErr.code).headers(headers).send(apiErr.toStatus());
+}

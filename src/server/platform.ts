@@ -1,0 +1,128 @@
+/**
+ * The composition root: from a frozen config it opens the store, builds the API server and
+ * the controllers, and starts them; `stop()` takes them down in reverse order.
+ */
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import pino, { type Logger } from 'pino';
+import { ApiError } from '../api/errors.js';
+import type { KindRegistry } from '../api/kind-registry.js';
+import { builtinKindRegistry } from '../api/kinds/index.js';
+import { ProjectKind } from '../api/kinds/project.js';
+import { LocalClient } from '../client/local-client.js';
+import { ProjectController } from '../controllers/project-controller.js';
+import { EventRecorder } from '../controllers/runtime/event-recorder.js';
+import { ControllerManager } from '../controllers/runtime/manager.js';
+import type { StorageBackend } from '../store/backend.js';
+import { ObjectStore } from '../store/object-store.js';
+import { SqliteBackend } from '../store/sqlite-backend.js';
+import { buildApiServer } from './api-server.js';
+import { AdminOnlyAuthorizer, TokenAuthenticator } from './auth.js';
+import type { ServerConfig } from './config.js';
+import { CAPSTAN_VERSION } from './version.js';
+
+/** A running platform. */
+export interface Platform {
+  url: string;
+  port: number;
+  /** The admin token, when this start created it (first start) or it was configured. */
+  adminToken?: string;
+  adminTokenFile: string;
+  client: LocalClient;
+  kinds: KindRegistry;
+  manager: ControllerManager;
+  app: FastifyInstance;
+  log: Logger;
+  stop(): Promise<void>;
+}
+
+/** Hooks later layers use to add kinds, controllers and routes. */
+export interface PlatformExtensions {
+  openBackend?: (cfg: ServerConfig) => Promise<StorageBackend>;
+}
+
+/** Opens the backend the config asks for: PostgreSQL when a URL is set, else SQLite in the data dir. */
+async function openBackend(cfg: ServerConfig, ext: PlatformExtensions): Promise<StorageBackend> {
+  if (ext.openBackend) return ext.openBackend(cfg);
+  if (cfg.databaseUrl) {
+    const mod = (await import('../store/postgres-backend.js')) as { PostgresBackend: { open(o: { connectionString: string }): Promise<StorageBackend> } };
+    return mod.PostgresBackend.open({ connectionString: cfg.databaseUrl });
+  }
+  return new SqliteBackend({ path: join(cfg.dataDir, 'capstan.db') });
+}
+
+/** Starts the platform. */
+export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions = {}, log: Logger = pino({ level: cfg.logLevel })): Promise<Platform> {
+  mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
+  const backend = await openBackend(cfg, ext);
+  const store = new ObjectStore(backend);
+  const kinds = builtinKindRegistry();
+  const client = new LocalClient(store, kinds);
+
+  const authenticator = new TokenAuthenticator(backend);
+  const { createdToken } = await authenticator.init(cfg.adminToken);
+  const adminTokenFile = join(cfg.dataDir, 'admin.token');
+  const adminToken = createdToken ?? cfg.adminToken;
+  if (adminToken) {
+    writeFileSync(adminTokenFile, `${adminToken}\n`, { mode: 0o600 });
+    chmodSync(adminTokenFile, 0o600);
+  }
+
+  await ensureProject(client, 'default');
+
+  const manager = new ControllerManager(client, log);
+  const events = new EventRecorder(client, 'capstan-controller-manager', log);
+  manager.add(new ProjectController(client, events, log.child({ controller: 'project' })), { primary: manager.informer(ProjectKind), concurrency: 2 });
+
+  const app = await buildApiServer({
+    client,
+    kinds,
+    authenticator,
+    authorizer: new AdminOnlyAuthorizer(),
+    log,
+    maxBodyBytes: cfg.maxBodyBytes,
+    version: CAPSTAN_VERSION,
+    isReady: () => manager.hasSynced(),
+  });
+  await manager.start();
+  await app.listen({ host: cfg.host, port: cfg.port });
+  const addr = app.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
+  const host = cfg.host.includes(':') ? `[${cfg.host}]` : cfg.host;
+  const url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
+
+  const compactTimer = setInterval(() => {
+    backend.compact(cfg.eventRetention).catch((err) => log.warn({ err: (err as Error).message }, 'event log compaction failed'));
+  }, 60_000);
+  compactTimer.unref();
+
+  let stopped = false;
+  return {
+    url,
+    port,
+    adminToken,
+    adminTokenFile,
+    client,
+    kinds,
+    manager,
+    app,
+    log,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      clearInterval(compactTimer);
+      await app.close();
+      await manager.stop();
+      await backend.close();
+    },
+  };
+}
+
+async function ensureProject(client: LocalClient, name: string): Promise<void> {
+  try {
+    await client.create(ProjectKind, { apiVersion: ProjectKind.apiVersion, kind: 'Project', metadata: { name }, spec: { description: 'The default project.' } });
+  } catch (err) {
+    if (!(err instanceof ApiError && err.reason === 'AlreadyExists')) throw err;
+  }
+}
