@@ -77,8 +77,8 @@ export function removeDir(dir: string): void {
 
 /** POSTs JSON (or raw bytes) and returns status, headers and body. */
 export async function post(url: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; headers: Headers; body: Buffer; json: () => any }> {
-  const payload = Buffer.isBuffer(body) || body instanceof Uint8Array ? body : JSON.stringify(body);
-  const res = await fetch(url, { method: 'POST', body: payload, headers });
+  const payload: string | Uint8Array = body instanceof Uint8Array ? new Uint8Array(body.buffer, body.byteOffset, body.byteLength) : JSON.stringify(body);
+  const res = await fetch(url, { method: 'POST', body: payload as unknown as string, headers });
   const buf = Buffer.from(await res.arrayBuffer());
   return { status: res.status, headers: res.headers, body: buf, json: () => JSON.parse(buf.toString('utf8')) };
 }

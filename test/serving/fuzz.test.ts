@@ -34,7 +34,7 @@ const restCase = fc.record({
   ),
 });
 
-function send(port: number, agent: Agent, c: fc.RecordValue<any>): Promise<number> {
+function send(port: number, agent: Agent, c: { model: string; path: string; encoding?: string; headerLength?: number | string; body: Buffer }): Promise<number> {
   return new Promise((resolve, reject) => {
     const headers: Record<string, string> = { 'content-length': '' };
     let body: Buffer = c.body;
