@@ -40,10 +40,16 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     logger: false,
     return503OnClosing: true,
     forceCloseConnections: true,
+    // Errors fastify raises before routing (a URL that is not valid percent-encoding, ...)
+    // are answered as Status like everything else.
+    frameworkErrors: (err, req, reply) => sendError(err, req, reply, deps.log),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   });
 
-  app.addContentTypeParser(['application/merge-patch+json', 'application/apply-patch+json'], { parseAs: 'string' }, (_req, body, done) => {
+  // Our own JSON parser: an empty body is "no body" (DELETE with a Content-Type is common), and
+  // "__proto__" keys are dropped rather than trusted.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser(['application/json', 'application/merge-patch+json', 'application/apply-patch+json'], { parseAs: 'string' }, (_req, body, done) => {
     parseJson(String(body), done);
   });
   app.addContentTypeParser(['application/yaml', 'application/x-yaml', 'text/yaml', 'application/apply-patch+yaml'], { parseAs: 'string' }, (_req, body, done) => {
