@@ -9,6 +9,8 @@ import { configSet, configView } from './commands/config-command.js';
 import { applyCommand, deleteCommand, describeCommand, getCommand, type CommandEnv } from './commands/resource-commands.js';
 import { upCommand } from './commands/up-command.js';
 
+/** The simulator's CLI module, loaded only by `capstan sim`. */
+const SIM_MODULE = '../sim/cli.js';
 const out = (s: string) => process.stdout.write(`${s}\n`);
 const collect = (v: string, prev: string[] = []) => [...prev, v];
 
@@ -90,6 +92,29 @@ export function buildProgram(): Command {
     .argument('<name>')
     .description('set the current project')
     .action((name: string) => configSet(process.env, { project: name }, out));
+
+  program
+    .command('model-server')
+    .description('run the model server (Open Inference Protocol REST/gRPC, KServe V1) on a model repository')
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      // Loaded on demand: onnxruntime is heavy and most commands never need it.
+      const { modelServerMain } = await import('../serving/model-server/index.js');
+      await modelServerMain(args);
+    });
+
+  program
+    .command('sim')
+    .description('replay a job trace through the scheduler in virtual time (capacity planning)')
+    .helpOption(false)
+    .allowUnknownOption()
+    .argument('[args...]')
+    .action(async (args: string[]) => {
+      const { simMain } = (await import(SIM_MODULE)) as { simMain: (argv: string[]) => Promise<void> };
+      await simMain(args);
+    });
 
   program
     .command('version')
