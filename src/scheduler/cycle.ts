@@ -15,7 +15,7 @@ import { explainPending } from './explain.js';
 
 interface Head { cq: CQState; ws: WlState; borrowing: boolean; share: number }
 
-type Outcome = { kind: 'admitted' } | { kind: 'preempting' } | { kind: 'failed' };
+type Outcome = { kind: 'admitted' | 'preempting' | 'failed' | 'failed-preemptible' };
 
 function podSetLabel(state: SchedulerState, ws: WlState, i: number): string {
   const ps = ws.podSets[i];
@@ -50,7 +50,7 @@ function quotaReason(state: SchedulerState, cq: CQState, combos: Combo[]): { cod
   return { code: 'QuotaExceeded', message: `quota exhausted in ClusterQueue ${cq.name}` };
 }
 
-function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleDecisions, reservations: [CQState, number, number][]): Outcome {
+function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleDecisions, reservations: [CQState, number, number][], mayPreempt: boolean): Outcome {
   const cq = ws.cq as CQState;
   const acc = new Map<number, number>();
   const parts: PodSetAdmission[] = [];
@@ -81,7 +81,7 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
     if (placed) continue;
     undo();
     const target = nodeMiss ?? combos.find((c) => c.mode === PREEMPT);
-    if (target && state.options.preemption && ws.podSets.length === i + 1) {
+    if (target && mayPreempt && state.options.preemption && ws.podSets.length === i + 1) {
       const victims = findVictims(state, ws, cq, [...chosen, target]);
       if (victims) {
         for (const { victim, reason } of victims) {
@@ -103,7 +103,7 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
       const fl = nodeMiss.flavorsUsed.map((f) => state.flavors[f].name).join('+');
       ws.cycleReason = { code: 'NoNodeFits', message: `quota available in ClusterQueue ${cq.name} but no placement for ${podSetLabel(state, ws, i)} on flavor ${fl}: ${stats.fitOne} of ${stats.nodes} nodes have room for one pod` };
     } else ws.cycleReason = quotaReason(state, cq, combos);
-    return { kind: 'failed' };
+    return { kind: target ? 'failed-preemptible' : 'failed' };
   }
   ws.admitted = parts;
   ws.admittedAt = now;
@@ -132,10 +132,12 @@ function headKey(state: SchedulerState, cq: CQState, ws: WlState): Head {
 export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleDecisions {
   const dec: ScheduleDecisions = { admissions: [], preemptions: [], evictions: [], pending: [] };
   const skip = new Set<WlState>();
+  const touched: WlState[] = [];
   for (const e of state.pendingEvictions) {
     dec.evictions.push({ namespace: e.wl.wl.namespace, name: e.wl.wl.name, reason: 'NodeFailure', message: e.message });
     e.wl.cycleReason = { code: 'WaitingInQueue', message: `${e.message}; eligible again next cycle` };
     skip.add(e.wl);
+    touched.push(e.wl);
   }
   state.pendingEvictions = [];
   const reservations: [CQState, number, number][] = [];
@@ -144,20 +146,25 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
     (fair ? a.share - b.share : Number(a.borrowing) - Number(b.borrowing)) || b.ws.priority - a.ws.priority || a.ws.created - b.ws.created || a.ws.seq - b.ws.seq);
   const cursor = new Int32Array(state.cqs.length);
   const failures = new Int32Array(state.cqs.length);
+  // Like Kueue (one head per queue per cycle), each queue gets one preemption search per cycle: its
+  // highest-ordered workload that needs one. This bounds the cost of long BestEffortFIFO queues.
+  const preemptTried = new Uint8Array(state.cqs.length);
   const pushNext = (cq: CQState) => {
     while (cursor[cq.idx] < cq.pending.length && skip.has(cq.pending[cursor[cq.idx]])) cursor[cq.idx]++;
     if (cursor[cq.idx] < cq.pending.length) heap.push(headKey(state, cq, cq.pending[cursor[cq.idx]]));
   };
   for (const cq of state.cqs) {
     if (cq.stopped) {
-      for (const ws of cq.pending) ws.cycleReason = { code: 'ClusterQueueStopped', message: `ClusterQueue ${cq.name} is stopped (stopPolicy ${cq.spec.stopPolicy})` };
+      for (const ws of cq.pending) { ws.cycleReason = { code: 'ClusterQueueStopped', message: `ClusterQueue ${cq.name} is stopped (stopPolicy ${cq.spec.stopPolicy})` }; touched.push(ws); }
       continue;
     }
     pushNext(cq);
   }
   for (let h = heap.pop(); h; h = heap.pop()) {
     const { cq, ws } = h;
-    const out = attempt(state, ws, now, dec, reservations);
+    const out = attempt(state, ws, now, dec, reservations, preemptTried[cq.idx] === 0);
+    touched.push(ws);
+    if (out.kind === 'preempting' || out.kind === 'failed-preemptible') preemptTried[cq.idx] = 1;
     cursor[cq.idx]++;
     if (out.kind === 'admitted') { cq.pendingDirty = true; pushNext(cq); continue; }
     if (cq.strict) continue;
@@ -165,10 +172,12 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
   }
   for (const [cq, k, a] of reservations) addUsage(cq, k, -a);
   if (state.options.explain) dec.pending = explainPending(state, now, cursor);
+  // Clean-up touches only what this cycle touched, so a long backlog costs nothing per cycle.
   for (const cq of state.cqs) {
-    if (cq.pendingDirty) { cq.pending = cq.pending.filter((w) => !w.cycleAdmitted); cq.pendingDirty = false; }
-    for (const ws of cq.pending) ws.cycleReason = undefined;
+    if (!cq.pendingDirty) continue;
+    for (let i = Math.min(cursor[cq.idx], cq.pending.length - 1); i >= 0; i--) if (cq.pending[i].cycleAdmitted) cq.pending.splice(i, 1);
+    cq.pendingDirty = false;
   }
-  for (const ws of dec.admissions) { const w = state.workloads.get(`${ws.namespace}/${ws.name}`); if (w) w.cycleAdmitted = false; }
+  for (const ws of touched) { ws.cycleReason = undefined; ws.cycleAdmitted = false; }
   return dec;
 }

@@ -48,27 +48,34 @@ function flavorEligible(state: SchedulerState, ps: PodSetState, f: number): bool
   return toleratesAll(fi.nodeTaints, ps.spec.tolerations);
 }
 
-/**
- * All flavor combos for a podSet given what earlier podSets of the same workload already took
- * (`acc`), ordered Fit (respecting flavorFungibility) then Preempt then NoFit. At most 16.
- */
-export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState, acc: Map<number, number>): Combo[] | AssignProblem {
+type StaticCombo = Pick<Combo, 'flavorOfResource' | 'flavorsUsed' | 'usage'>;
+
+// The flavor choices of a podSet in a queue never change within a state; only their modes do.
+function staticCombos(state: SchedulerState, cq: CQState, ps: PodSetState): StaticCombo[] | AssignProblem {
+  const hit = ps.comboCache as { cq: CQState; combos: StaticCombo[] | AssignProblem } | undefined;
+  if (hit && hit.cq === cq) return hit.combos;
   const R = state.R;
   const groupsUsed: number[] = [];
   for (const [r, a] of ps.req) {
     if (a <= 0) continue;
     const g = cq.groupOfResource[r];
-    if (g < 0) return { message: `resource ${state.resources[r]} is not covered by ClusterQueue ${cq.name}` };
+    if (g < 0) {
+      const problem = { message: `resource ${state.resources[r]} is not covered by ClusterQueue ${cq.name}` };
+      ps.comboCache = { cq, combos: problem };
+      return problem;
+    }
     if (!groupsUsed.includes(g)) groupsUsed.push(g);
   }
   const perGroup: number[][] = groupsUsed.map((g) => cq.groups[g].flavors.filter((f) => flavorEligible(state, ps, f)));
   for (let i = 0; i < perGroup.length; i++) {
     if (perGroup[i].length === 0) {
       const res = cq.groups[groupsUsed[i]].resources.map((r) => state.resources[r]).join(', ');
-      return { message: `no flavor for ${res} in ClusterQueue ${cq.name} matches podSet ${ps.spec.name}'s nodeSelector/tolerations` };
+      const problem = { message: `no flavor for ${res} in ClusterQueue ${cq.name} matches podSet ${ps.spec.name}'s nodeSelector/tolerations` };
+      ps.comboCache = { cq, combos: problem };
+      return problem;
     }
   }
-  const combos: Combo[] = [];
+  const combos: StaticCombo[] = [];
   const pick: number[] = new Array(perGroup.length).fill(0);
   for (;;) {
     const flavorOfResource = new Map<number, number>();
@@ -79,15 +86,36 @@ export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState
       for (const r of cq.groups[groupsUsed[i]].resources) flavorOfResource.set(r, f);
     }
     const usage: [number, number][] = [];
+    for (const [r, a] of ps.req) if (a > 0) usage.push([(flavorOfResource.get(r) as number) * R + r, a * ps.count]);
+    combos.push({ flavorOfResource, flavorsUsed, usage });
+    if (combos.length >= 16) break;
+    let i = perGroup.length - 1;
+    while (i >= 0 && ++pick[i] >= perGroup[i].length) { pick[i] = 0; i--; }
+    if (i < 0) break;
+  }
+  ps.comboCache = { cq, combos };
+  return combos;
+}
+
+/**
+ * All flavor combos for a podSet given what earlier podSets of the same workload already took
+ * (`acc`), ordered Fit (respecting flavorFungibility) then Preempt then NoFit. At most 16.
+ */
+export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState, acc: Map<number, number>): Combo[] | AssignProblem {
+  const statics = staticCombos(state, cq, ps);
+  if (!Array.isArray(statics)) return statics;
+  const out: Combo[] = [];
+  const tryNext = cq.spec.flavorFungibility?.whenCanBorrow === 'TryNextFlavor';
+  let sorted = true;
+  let lastRank = -1;
+  for (const sc of statics) {
     let mode = FIT;
     let borrowing = false;
     let short: Combo['short'];
-    for (const [r, a] of ps.req) {
-      if (a <= 0) continue;
-      const key = (flavorOfResource.get(r) as number) * R + r;
-      const amount = a * ps.count;
-      usage.push([key, amount]);
-      const need = amount + (acc.get(key) ?? 0);
+    for (let i = 0; i < sc.usage.length; i++) {
+      const key = sc.usage[i][0];
+      const amount = sc.usage[i][1];
+      const need = acc.size > 0 ? amount + (acc.get(key) ?? 0) : amount;
       const avail = available(cq, key);
       if (need <= avail) {
         if (cq.usage[key] + need > cq.nominal[key]) borrowing = true;
@@ -98,16 +126,15 @@ export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState
       const m = cap >= 0 && need <= cap ? PREEMPT : NOFIT;
       if (m > mode) mode = m;
     }
-    combos.push({ flavorOfResource, flavorsUsed, usage, mode, borrowing, short });
-    if (combos.length >= 16) break;
-    let i = perGroup.length - 1;
-    while (i >= 0 && ++pick[i] >= perGroup[i].length) { pick[i] = 0; i--; }
-    if (i < 0) break;
+    const rank = mode * 2 + (tryNext && mode === FIT && borrowing ? 1 : 0);
+    if (rank < lastRank) sorted = false;
+    lastRank = rank;
+    out.push({ flavorOfResource: sc.flavorOfResource, flavorsUsed: sc.flavorsUsed, usage: sc.usage, mode, borrowing, short });
   }
-  const fung = cq.spec.flavorFungibility?.whenCanBorrow ?? 'Borrow';
+  if (sorted) return out;
   // Stable sort keeps flavor order within a class; TryNextFlavor prefers non-borrowing fits.
-  const rank = (c: Combo) => c.mode * 2 + (fung === 'TryNextFlavor' && c.mode === FIT && c.borrowing ? 1 : 0);
-  return combos.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map((x) => x.c);
+  const rank = (c: Combo) => c.mode * 2 + (tryNext && c.mode === FIT && c.borrowing ? 1 : 0);
+  return out.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map((x) => x.c);
 }
 
 /** Human sentence for a quota shortfall, e.g. "waiting for 4 nvidia.com/gpu of flavor h100 in queue research: 6 of 8 in use, cohort has none to lend". */

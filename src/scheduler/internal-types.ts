@@ -73,6 +73,8 @@ export interface PodSetState {
   count: number;
   req: SparseReq;
   gpuPerPod: number;
+  /** Flavor choices for the queue it sits in (they depend only on the queue's spec). */
+  comboCache?: { cq: CQState; combos: unknown };
 }
 
 /** A workload in the working state. */

@@ -69,6 +69,8 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
   let wouldBorrow = false;
   for (const [k, a] of keys) if (cq.usage[k] + a > cq.nominal[k]) wouldBorrow = true;
   const touches = (v: WlState) => {
+    // Work admitted in this same cycle is never a victim (Kueue: it would just not have been admitted).
+    if (v.cycleAdmitted) return false;
     for (const part of v.admitted ?? []) for (const [k] of part.usage) if (keys.has(k)) return true;
     return false;
   };

@@ -119,7 +119,10 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
   }
   buildCQs(state, snap);
   buildNodes(state, snap);
-  for (const w of snap.workloads) addWorkload(state, w);
+  // Bulk load: append, then sort each queue once (insertion one by one would be quadratic).
+  for (const w of snap.workloads) addWorkload(state, w, true);
+  const cmp = queueComparator(opts.queueOrder);
+  for (const cq of state.cqs) cq.pending.sort(cmp);
   return state;
 }
 
@@ -188,7 +191,7 @@ function applyRecordedAdmission(state: SchedulerState, ws: WlState, cq: CQState)
 }
 
 /** Add a workload (pending or already admitted) to the state. */
-export function addWorkload(state: SchedulerState, w: Workload): WlState {
+export function addWorkload(state: SchedulerState, w: Workload, unsorted = false): WlState {
   const ws = parseWorkload(state, w);
   state.workloads.set(ws.key, ws);
   if (!ws.cq) {
@@ -201,7 +204,8 @@ export function addWorkload(state: SchedulerState, w: Workload): WlState {
     ws.cq = admCq;
     return ws;
   }
-  insertSorted(ws.cq.pending, ws, queueComparator(state.options.queueOrder));
+  if (unsorted) ws.cq.pending.push(ws);
+  else insertSorted(ws.cq.pending, ws, queueComparator(state.options.queueOrder));
   return ws;
 }
 

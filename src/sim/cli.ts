@@ -1,0 +1,62 @@
+// `capstan sim`: replay a job trace through the scheduler core and print the report.
+//   capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster cluster.yaml
+//               --policy fifo|priority|drf|sjf [--placement binpack|spread|topology]
+//               [--json] [--svg out.svg] [--strict] [--lookahead N]
+import { parseArgs } from 'node:util';
+import { readFile, writeFile } from 'node:fs/promises';
+import { parseClusterConfig, ClusterConfigError } from './cluster-config.js';
+import { guessFormat, loadTrace, type TraceFormat } from './trace-load.js';
+import { TraceError } from './trace-types.js';
+import { runSimulation, type SimPolicy } from './simulate.js';
+import { formatReportTable } from './report.js';
+import { renderTimelineSvg } from './svg-chart.js';
+import type { PlacementStrategy } from '../scheduler/types.js';
+
+const USAGE = 'usage: capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster FILE --policy fifo|priority|drf|sjf [--placement binpack|spread|topology] [--json] [--svg out.svg] [--strict] [--lookahead N]';
+
+function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
+  if (v === undefined) return dflt;
+  if (!(allowed as readonly string[]).includes(v)) throw new UsageError(`--${name} must be one of ${allowed.join(', ')} (got "${v}")`);
+  return v as T;
+}
+
+class UsageError extends Error {}
+
+/** Entry point of `capstan sim`; returns the process exit code (0 ok, 1 bad input, 2 usage). */
+export async function simMain(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+  const args = argv[0] === 'sim' ? argv.slice(1) : argv;
+  try {
+    const { values } = parseArgs({
+      args, strict: true, allowPositionals: false,
+      options: {
+        trace: { type: 'string' }, format: { type: 'string' }, cluster: { type: 'string' }, policy: { type: 'string' },
+        placement: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' }, strict: { type: 'boolean' },
+        lookahead: { type: 'string' }, 'pai-jobs': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+      },
+    });
+    if (values.help) { out(`${USAGE}\n`); return 0; }
+    if (!values.trace) throw new UsageError('--trace is required');
+    if (!values.cluster) throw new UsageError('--cluster is required');
+    const format = oneOf<TraceFormat>('format', values.format, ['capstan', 'philly', 'pai', 'helios'], guessFormat(values.trace));
+    const policy = oneOf<SimPolicy>('policy', values.policy, ['fifo', 'priority', 'drf', 'sjf'], 'fifo');
+    const placement = oneOf<PlacementStrategy>('placement', values.placement, ['binpack', 'spread', 'topology'], 'binpack');
+    const lookahead = values.lookahead === undefined ? undefined : Number(values.lookahead);
+    if (lookahead !== undefined && (!Number.isInteger(lookahead) || lookahead < 1)) throw new UsageError('--lookahead must be a positive integer');
+    const cluster = parseClusterConfig(await readFile(values.cluster, 'utf8'));
+    const trace = await loadTrace(values.trace, format, { strict: values.strict ?? false, paiJobTable: values['pai-jobs'] });
+    if (trace.issues.length > 0) {
+      err(`skipped ${trace.issues.length} malformed row(s) in ${values.trace}:\n${trace.issues.slice(0, 10).map((i) => `  line ${i.line}: ${i.message}`).join('\n')}${trace.issues.length > 10 ? `\n  … ${trace.issues.length - 10} more` : ''}\n`);
+    }
+    if (trace.jobs.length === 0) { err(`no usable jobs in ${values.trace}\n`); return 1; }
+    const report = runSimulation({ trace: trace.jobs, cluster, policy, placement, lookahead });
+    if (values.svg) await writeFile(values.svg, renderTimelineSvg(report));
+    if (values.json) out(`${JSON.stringify({ ...report, skippedRows: trace.issues.length, issues: trace.issues.slice(0, 100) })}\n`);
+    else out(`${formatReportTable(report)}\n${values.svg ? `\nchart written to ${values.svg}\n` : ''}`);
+    return 0;
+  } catch (e) {
+    if (e instanceof UsageError || (e as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) { err(`${(e as Error).message}\n${USAGE}\n`); return 2; }
+    if (e instanceof TraceError || e instanceof ClusterConfigError) { err(`${e.name}: ${e.message}\n`); return 1; }
+    if ((e as { code?: string }).code === 'ENOENT') { err(`${(e as Error).message}\n`); return 1; }
+    throw e;
+  }
+}

@@ -1,0 +1,71 @@
+// Deterministic synthetic clusters and workloads for benchmarks and tests (seeded PRNG, no
+// Math.random), shaped like a GPU training cluster: mostly 1–8 GPU jobs, some multi-pod gangs.
+import type { ClusterQueue, Node, SchedulerSnapshot, Workload } from '../scheduler/types.js';
+
+/** Small seeded PRNG (mulberry32): same seed, same sequence. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Parameters of a synthetic cluster. */
+export interface SyntheticClusterSpec {
+  nodes: number;
+  queues: number;
+  pending: number;
+  gpusPerNode?: number;
+  cohorts?: number;
+  seed?: number;
+}
+
+/** A snapshot with `nodes` 8-GPU nodes in two GPU models, `queues` ClusterQueues sharing them, and `pending` workloads. */
+export function syntheticSnapshot(spec: SyntheticClusterSpec): SchedulerSnapshot {
+  const rnd = seededRandom(spec.seed ?? 42);
+  const gpn = spec.gpusPerNode ?? 8;
+  const models = ['h100', 'a100'];
+  const nodes: Node[] = [];
+  for (let i = 0; i < spec.nodes; i++) {
+    nodes.push({ name: `node-${i}`, labels: { 'nvidia.com/gpu.product': models[i % 2] }, allocatable: { cpu: 96_000, memory: 1024 * 2 ** 30, 'nvidia.com/gpu': gpn } });
+  }
+  const perModelGpus = (spec.nodes / 2) * gpn;
+  const cohorts = spec.cohorts ?? Math.max(1, Math.floor(spec.queues / 25));
+  const clusterQueues: ClusterQueue[] = [];
+  for (let q = 0; q < spec.queues; q++) {
+    const share = Math.floor(perModelGpus / spec.queues);
+    clusterQueues.push({
+      name: `cq-${q}`, cohort: `cohort-${q % cohorts}`, queueingStrategy: q % 3 === 0 ? 'StrictFIFO' : 'BestEffortFIFO',
+      preemption: { withinClusterQueue: 'LowerPriority', reclaimWithinCohort: 'Any' },
+      resourceGroups: [{
+        coveredResources: ['cpu', 'memory', 'nvidia.com/gpu'],
+        flavors: models.map((m) => ({ name: m, resources: [
+          { name: 'cpu', nominalQuota: share * 12_000 }, { name: 'memory', nominalQuota: share * 128 * 2 ** 30 }, { name: 'nvidia.com/gpu', nominalQuota: share },
+        ] })),
+      }],
+    });
+  }
+  const workloads: Workload[] = [];
+  const sizes = [1, 1, 1, 2, 2, 4, 8];
+  for (let i = 0; i < spec.pending; i++) {
+    const q = Math.floor(rnd() * spec.queues);
+    const gpus = sizes[Math.floor(rnd() * sizes.length)];
+    const count = rnd() < 0.8 ? 1 : [2, 4][Math.floor(rnd() * 2)];
+    workloads.push({
+      namespace: `ns-${q}`, name: `wl-${i}`, queueName: 'default', priority: Math.floor(rnd() * 4), creationTimestamp: i,
+      expectedDurationMs: 60_000 + Math.floor(rnd() * 3_600_000),
+      podSets: [{ name: 'worker', count, requests: { cpu: gpus * 8_000, memory: gpus * 64 * 2 ** 30, 'nvidia.com/gpu': gpus } }],
+    });
+  }
+  return {
+    resourceFlavors: models.map((m) => ({ name: m, nodeLabels: { 'nvidia.com/gpu.product': m } })),
+    clusterQueues,
+    localQueues: clusterQueues.map((cq, q) => ({ namespace: `ns-${q}`, name: 'default', clusterQueue: cq.name })),
+    nodes,
+    workloads,
+  };
+}
