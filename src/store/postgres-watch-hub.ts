@@ -89,7 +89,7 @@ export class PostgresWatchHub {
       const last = events[events.length - 1].rv;
       void this.enqueue(async () => {
         if (this.delivered >= last) return;
-        if (this.delivered === prev) this.deliver(events);
+        if (this.delivered === prev || this.live.size === 0) this.deliver(events);
         else await this.catchUp();
       });
     }
@@ -127,7 +127,9 @@ export class PostgresWatchHub {
       }
       if (events.length < PAGE) break;
     }
-    if (!w.closed && !this.stopped) this.live.add(w);
+    if (w.closed || this.stopped) return;
+    this.live.add(w);
+    if (this.forceRead || this.notifiedMax > this.delivered) this.scheduleCatchUp();
   }
 
   private onNotify(rv: number): void {
@@ -143,13 +145,20 @@ export class PostgresWatchHub {
     void this.enqueue(async () => {
       this.catchUpQueued = false;
       const force = this.forceRead;
-      this.forceRead = false;
+      // Without watchers the forced read is skipped, so keep it owed to the next watcher.
+      if (this.live.size > 0) this.forceRead = false;
       if (force || this.notifiedMax > this.delivered) await this.catchUp();
     });
   }
 
   /** Reads and delivers everything after `delivered`. A failure ends the live watches (they re-watch). */
   private async catchUp(): Promise<void> {
+    // With no live watcher there is no one to read for: a watch that joins later replays from
+    // the log up to `delivered`, and everything up to a notified rv is committed.
+    if (this.live.size === 0) {
+      this.delivered = Math.max(this.delivered, this.notifiedMax);
+      return;
+    }
     try {
       for (;;) {
         const { compacted, events } = await this.read(this.delivered, Number(MAX_RV));

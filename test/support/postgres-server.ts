@@ -2,8 +2,9 @@
  * Starts a real, throwaway PostgreSQL server for tests: initdb into a temp dir, listen on a free
  * 127.0.0.1 port (unix socket in the temp dir too), fsync on, one database created. Finds the
  * binaries on PATH, in /usr/lib/postgresql/<version>/bin (Debian/Ubuntu), /usr/pgsql-<v>/bin
- * (RHEL), /usr/local/bin and Homebrew's prefix. initdb refuses to run as root, so as root the
- * server runs as the `postgres` system user (created when missing).
+ * (RHEL), /usr/local/bin and Homebrew's prefix; CAPSTAN_PG_BIN=<dir> pins one directory. initdb
+ * refuses to run as root, so as root the server runs as the `postgres` system user (created when
+ * missing) through runuser, or su where runuser is absent.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -42,8 +43,10 @@ export function postgresSkip(): false | string {
 
 /** The directory holding initdb, pg_ctl and postgres, or undefined. */
 export function findPostgresBinDir(): string | undefined {
+  // An explicit directory is the only place looked at (also how to test the "not found" path).
+  const pinned = process.env.CAPSTAN_PG_BIN;
+  if (pinned) return ['initdb', 'pg_ctl', 'postgres'].every((b) => existsSync(join(pinned, b))) ? pinned : undefined;
   const candidates: string[] = [];
-  if (process.env.CAPSTAN_PG_BIN) candidates.push(process.env.CAPSTAN_PG_BIN);
   candidates.push(...(process.env.PATH ?? '').split(delimiter).filter(Boolean));
   // Newest version first: Debian can have several side by side.
   candidates.push(...versionDirs('/usr/lib/postgresql', (v) => join('/usr/lib/postgresql', v, 'bin')));
@@ -75,7 +78,7 @@ export async function startPostgres(opts: { database?: string } = {}): Promise<P
   const runAs = process.getuid?.() === 0 ? ensureServiceUser() : undefined;
   if (runAs) chownSync(dir, runAs.uid, runAs.gid);
   const run = (cmd: string, args: string[]): void => {
-    const [file, argv] = runAs ? ['runuser', ['-u', runAs.name, '--', join(bin, cmd), ...args]] : [join(bin, cmd), args];
+    const [file, argv] = runAs ? asUser(runAs.name, join(bin, cmd), args) : [join(bin, cmd), args];
     const r = spawnSync(file, argv, { encoding: 'utf8', env: { ...process.env, LC_ALL: 'C', TZ: 'UTC' } });
     if (r.status !== 0) throw new Error(`${cmd} failed (${r.status ?? r.signal}): ${r.error?.message ?? ''}${r.stderr}${r.stdout}`);
   };
@@ -163,6 +166,13 @@ function ensureServiceUser(): ServiceUser {
   const created = lookup();
   if (!created) throw new Error('could not create the postgres system user to run initdb as');
   return created;
+}
+
+/** The command that runs `cmd args` as `user`: runuser (util-linux), else su through a shell. */
+function asUser(user: string, cmd: string, args: string[]): [string, string[]] {
+  if (spawnSync('runuser', ['--help'], { stdio: 'ignore' }).status === 0) return ['runuser', ['-u', user, '--', cmd, ...args]];
+  const quote = (a: string) => `'${a.replace(/'/g, `'\\''`)}'`;
+  return ['su', ['-s', '/bin/sh', user, '-c', [cmd, ...args].map(quote).join(' ')]];
 }
 
 function freePort(): Promise<number> {
