@@ -5,7 +5,8 @@ import { ApiError } from '../api/errors.js';
 export function formatCliError(err: unknown): string {
   if (err instanceof ApiError) {
     const causes = err.details?.causes ?? [];
-    const extra = causes.length > 1 || (causes.length === 1 && !err.message.includes(causes[0].message))
+    // Name the fields unless the message already does.
+    const extra = causes.some((c) => c.field && !err.message.includes(c.field))
       ? `\n${causes.map((c) => `  * ${c.field ? `${c.field}: ` : ''}${c.message}`).join('\n')}`
       : '';
     return `Error from server (${err.reason}): ${err.message}${extra}`;

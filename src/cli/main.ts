@@ -86,7 +86,8 @@ export function buildProgram(): Command {
     .option('--server <url>')
     .option('--token <token>')
     .option('--project <name>')
-    .action((o) => configSet(process.env, o, out));
+    // --server/--token/--project are also global options, which commander gives to the program.
+    .action((o: { server?: string; token?: string; project?: string }) => configSet(process.env, { ...program.opts(), ...o }, out));
   config
     .command('use-project')
     .argument('<name>')

@@ -6,6 +6,7 @@ import { EventKind } from '../../api/kinds/event.js';
 import type { Condition, KubeObject } from '../../api/meta.js';
 import type { HttpClient } from '../../client/http-client.js';
 import type { CliContext } from '../cli-config.js';
+import { formatCliError } from '../cli-errors.js';
 import { parseKindArgs } from '../kind-arg.js';
 import { readManifests } from '../manifests.js';
 import { age, formatTable, objectsTable, serialize } from '../output.js';
@@ -33,8 +34,7 @@ export async function applyCommand(env: CommandEnv, files: string[]): Promise<bo
         env.out(`${kind.singular}/${object.metadata.name} ${action}`);
       } catch (err) {
         ok = false;
-        const msg = err instanceof ApiError ? `${err.reason}: ${err.message}` : (err as Error).message;
-        env.out(`error: ${label}: ${msg}`);
+        env.out(`error: ${label}: ${formatCliError(err).replace(/^Error from server /, '')}`);
       }
     }
   }
