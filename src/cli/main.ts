@@ -8,6 +8,7 @@ import { formatCliError } from './cli-errors.js';
 import { configSet, configView } from './commands/config-command.js';
 import { applyCommand, deleteCommand, describeCommand, getCommand, type CommandEnv } from './commands/resource-commands.js';
 import { upCommand } from './commands/up-command.js';
+import { registerExtensionCommands } from './extensions/index.js';
 
 /** The simulator's CLI module, loaded only by `capstan sim`. */
 const SIM_MODULE = '../sim/cli.js';
@@ -116,6 +117,8 @@ export function buildProgram(): Command {
       const { simMain } = (await import(SIM_MODULE)) as { simMain: (argv: string[]) => Promise<void> };
       await simMain(args);
     });
+
+  registerExtensionCommands(program, env);
 
   program
     .command('version')

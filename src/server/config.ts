@@ -12,6 +12,8 @@ const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
     port: z.coerce.number().int().min(0).max(65535).default(8470),
+    /** The inference gateway's port (OIP/V1 traffic to InferenceServices); 0 picks a free one. */
+    gatewayPort: z.coerce.number().int().min(0).max(65535).default(8471),
     dataDir: z.string().default(join(homedir(), '.capstan')),
     databaseUrl: z.string().optional(),
     adminToken: z.string().min(16).optional(),
@@ -28,6 +30,7 @@ export type ServerConfig = Readonly<z.infer<typeof configSchema>>;
 const ENV: Record<string, keyof z.input<typeof configSchema>> = {
   CAPSTAN_HOST: 'host',
   CAPSTAN_PORT: 'port',
+  CAPSTAN_GATEWAY_PORT: 'gatewayPort',
   CAPSTAN_DATA_DIR: 'dataDir',
   CAPSTAN_DATABASE_URL: 'databaseUrl',
   CAPSTAN_ADMIN_TOKEN: 'adminToken',

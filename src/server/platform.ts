@@ -18,7 +18,10 @@ import type { StorageBackend } from '../store/backend.js';
 import { ObjectStore } from '../store/object-store.js';
 import { SqliteBackend } from '../store/sqlite-backend.js';
 import { buildApiServer } from './api-server.js';
-import { AdminOnlyAuthorizer, TokenAuthenticator } from './auth.js';
+import { ApiMetrics } from './api-metrics.js';
+import { AdminOnlyAuthorizer, TokenAuthenticator, type Subject } from './auth.js';
+import type { ListenInfo, PlatformContext, PlatformModule } from './platform-module.js';
+import { PLATFORM_MODULES } from './platform-modules.js';
 import type { ServerConfig } from './config.js';
 import { CAPSTAN_VERSION } from './version.js';
 
@@ -40,6 +43,8 @@ export interface Platform {
 /** Hooks later layers use to add kinds, controllers and routes. */
 export interface PlatformExtensions {
   openBackend?: (cfg: ServerConfig) => Promise<StorageBackend>;
+  /** Modules to install instead of every built-in one (tests). */
+  modules?: PlatformModule[];
 }
 
 /** Opens the backend the config asks for: PostgreSQL when a URL is set, else SQLite in the data dir. */
@@ -75,7 +80,25 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   const events = new EventRecorder(client, 'capstan-controller-manager', log);
   manager.add(new ProjectController(client, events, log.child({ controller: 'project' })), { primary: manager.informer(ProjectKind), concurrency: 2 });
 
+  const metrics = new ApiMetrics();
+  const started: Array<(info: ListenInfo) => Promise<void> | void> = [];
+  const stoppers: Array<() => Promise<void> | void> = [];
+  const modules = ext.modules ?? PLATFORM_MODULES;
+  const installModules = async (app: FastifyInstance) => {
+    const ctx: PlatformContext = {
+      cfg, log, client, kinds, manager, backend, app,
+      metrics: metrics.registry,
+      subjectOf: (req) => (req as { subject?: Subject }).subject,
+      recorder: (component) => new EventRecorder(client, component, log),
+      onStarted: (fn) => started.push(fn),
+      onStop: (fn) => stoppers.push(fn),
+    };
+    for (const m of modules) await m.install(ctx);
+  };
+
   const app = await buildApiServer({
+    metrics,
+    plugins: [installModules],
     client,
     kinds,
     authenticator,
@@ -96,6 +119,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     backend.compact(cfg.eventRetention).catch((err) => log.warn({ err: (err as Error).message }, 'event log compaction failed'));
   }, 60_000);
   compactTimer.unref();
+  for (const fn of started) await fn({ url, port });
 
   let stopped = false;
   return {
@@ -114,6 +138,13 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
       clearInterval(compactTimer);
       await app.close();
       await manager.stop();
+      for (const fn of stoppers.reverse()) {
+        try {
+          await fn();
+        } catch (err) {
+          log.warn({ err: (err as Error).message }, 'a module failed to stop cleanly');
+        }
+      }
       await backend.close();
     },
   };

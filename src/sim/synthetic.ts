@@ -69,3 +69,38 @@ export function syntheticSnapshot(spec: SyntheticClusterSpec): SchedulerSnapshot
     workloads,
   };
 }
+
+/** A synthetic trace of `jobs` jobs over `queues` queues (Poisson-ish arrivals, heavy-tailed durations). */
+export function syntheticTrace(jobs: number, queues: number, opts: { seed?: number; meanGapS?: number } = {}): import('./trace-types.js').TraceJob[] {
+  const rnd = seededRandom(opts.seed ?? 7);
+  const gap = opts.meanGapS ?? 30;
+  const sizes = [1, 1, 1, 2, 2, 4, 8, 16];
+  const out: import('./trace-types.js').TraceJob[] = [];
+  let t = 0;
+  for (let i = 0; i < jobs; i++) {
+    t += -Math.log(1 - rnd()) * gap;
+    const gpus = sizes[Math.floor(rnd() * sizes.length)];
+    // Log-uniform between 1 minute and ~1 day: most jobs short, a few very long.
+    const duration = Math.round(60 * Math.exp(rnd() * Math.log(1440)));
+    out.push({
+      id: `job-${i}`, submitTime: Math.round(t), durationS: duration, queue: `q${Math.floor(rnd() * queues)}`, priority: Math.floor(rnd() * 3) * 10,
+      podSets: [{ name: 'worker', count: gpus > 8 ? gpus / 8 : 1, gpus: Math.min(gpus, 8) }],
+    });
+  }
+  return out;
+}
+
+/** Cluster file text (JSON) for `nodes` 8-GPU nodes in two models and `queues` queues in one cohort. */
+export function syntheticClusterFile(nodes: number, queues: number): string {
+  const half = Math.floor(nodes / 2);
+  const per = (n: number) => Math.floor((n * 8) / queues);
+  return JSON.stringify({
+    nodeGroups: [
+      { name: 'h100', count: half, cpu: '96', memory: '1Ti', gpus: 8, gpuModel: 'H100' },
+      { name: 'a100', count: nodes - half, cpu: '96', memory: '1Ti', gpus: 8, gpuModel: 'A100' },
+    ],
+    queues: Array.from({ length: queues }, (_, q) => ({
+      name: `q${q}`, cohort: 'all', quota: { h100: { 'nvidia.com/gpu': per(half) }, a100: { 'nvidia.com/gpu': per(nodes - half) } },
+    })),
+  });
+}

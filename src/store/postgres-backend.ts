@@ -53,7 +53,8 @@ export class PostgresBackend implements StorageBackend {
     this.sql = postgresSql(opts.schema ?? 'capstan');
     this.maxBatch = opts.maxBatch ?? 2000;
     this.log = opts.logger;
-    const clientConfig: pg.ClientConfig = { connectionString: opts.connectionString, application_name: 'capstan' };
+    // keepAlive: a peer that vanished (not one that closed) is noticed, so its locks are freed.
+    const clientConfig: pg.ClientConfig = { connectionString: opts.connectionString, application_name: 'capstan', keepAlive: true };
     this.pool = new pg.Pool({ ...clientConfig, max: opts.poolSize ?? 10 });
     // An idle pooled connection that dies must not crash the process; the pool replaces it.
     this.pool.on('error', (err) => this.log?.warn({ err: err.message }, 'postgres: idle connection failed'));

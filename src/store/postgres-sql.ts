@@ -85,7 +85,10 @@ CREATE TABLE IF NOT EXISTS ${s}.events (
   rv bigint PRIMARY KEY, type text NOT NULL, resource text NOT NULL, ns text NOT NULL, name text NOT NULL, data text NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.meta (key text PRIMARY KEY, value text NOT NULL);
 CREATE SEQUENCE IF NOT EXISTS ${s}.rv_seq AS bigint MINVALUE 0 START 0;`,
-    beginWrite: `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${hash})`,
+    // synchronous_commit on: "durable when commit() resolves" must not depend on server defaults.
+    // A holder stalled mid-transaction must not block every writer forever: the server ends it.
+    beginWrite: `BEGIN; SET LOCAL synchronous_commit = on; SET LOCAL idle_in_transaction_session_timeout = '60s';
+SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${hash})`,
     beginCompact: `BEGIN; SELECT pg_advisory_xact_lock(${LOCK_CLASS}, ${fnv1a32(`capstan-compact:${schema}`)})`,
     readForWrite: {
       name: id('read_for_write'),

@@ -24,7 +24,7 @@ export interface ServerProcess {
 export function startServerProcess(dataDir: string, extraEnv: Record<string, string> = {}): Promise<ServerProcess> {
   const child = spawn(process.execPath, capstanArgv(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']), {
     cwd: repoRoot(),
-    env: { ...process.env, ...extraEnv },
+    env: { ...process.env, CAPSTAN_GATEWAY_PORT: '0', ...extraEnv },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';

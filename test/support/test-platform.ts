@@ -20,7 +20,7 @@ export interface TestPlatform {
 /** Starts the platform; call stop() in an after() hook. */
 export async function startTestPlatform(overrides: Record<string, unknown> = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'capstan-test-'));
-  const cfg = loadServerConfig({ port: 0, dataDir, logLevel: 'silent', ...overrides }, {});
+  const cfg = loadServerConfig({ port: 0, gatewayPort: 0, dataDir, logLevel: 'silent', ...overrides }, {});
   const platform = await startPlatform(cfg, {}, pino({ level: 'silent' }));
   const token = platform.adminToken!;
   return {

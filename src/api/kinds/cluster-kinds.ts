@@ -1,0 +1,5 @@
+/** The cluster kinds (each declared in its own file beside this one). */
+import type { Kind } from '../kind.js';
+
+/** Every cluster kind. */
+export const CLUSTER_KINDS: Kind[] = [];

@@ -1,0 +1,5 @@
+/** The training kinds (each declared in its own file beside this one). */
+import type { Kind } from '../kind.js';
+
+/** Every training kind. */
+export const TRAINING_KINDS: Kind[] = [];

@@ -1,0 +1,49 @@
+/**
+ * How a capability plugs into the platform: a module installs its controllers and HTTP routes
+ * on a context, and may run code once the server listens and when it stops. Kinds are not
+ * registered here but in src/api/kinds/index.ts, so that the CLI knows them too.
+ */
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
+import type { KindRegistry } from '../api/kind-registry.js';
+import type { LocalClient } from '../client/local-client.js';
+import type { EventRecorder } from '../controllers/runtime/event-recorder.js';
+import type { ControllerManager } from '../controllers/runtime/manager.js';
+import type { StorageBackend } from '../store/backend.js';
+import type { Subject } from './auth.js';
+import type { ServerConfig } from './config.js';
+
+/** Where the server ended up listening. */
+export interface ListenInfo {
+  url: string;
+  port: number;
+}
+
+/** What a module gets to install itself. */
+export interface PlatformContext {
+  cfg: ServerConfig;
+  log: Logger;
+  client: LocalClient;
+  kinds: KindRegistry;
+  manager: ControllerManager;
+  backend: StorageBackend;
+  /** The API server's metrics registry (served on /metrics). */
+  metrics: Registry;
+  /** The fastify app: routes added here share auth, errors and metrics. */
+  app: FastifyInstance;
+  /** The authenticated subject of a request (undefined on public paths). */
+  subjectOf(req: unknown): Subject | undefined;
+  /** An event recorder for a component. */
+  recorder(component: string): EventRecorder;
+  /** Runs after the server listens (e.g. to start a gateway that needs the API URL). */
+  onStarted(fn: (info: ListenInfo) => Promise<void> | void): void;
+  /** Runs at shutdown, in reverse order of registration, before the store closes. */
+  onStop(fn: () => Promise<void> | void): void;
+}
+
+/** A capability: registry, serving, queueing, training, Kubernetes runtime, dashboard. */
+export interface PlatformModule {
+  name: string;
+  install(ctx: PlatformContext): Promise<void> | void;
+}
