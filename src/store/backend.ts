@@ -13,7 +13,7 @@ export interface ObjectKey {
   name: string;
 }
 
-/** One compare-and-swap write. `expectedRv` 0 means "must not exist". */
+/** One compare-and-swap write. For update and delete, `expectedRv` 0 means "whatever the current version". */
 export type WriteOp =
   | { type: 'create'; key: ObjectKey; object: KubeObject }
   | { type: 'update'; key: ObjectKey; expectedRv: number; object: KubeObject }

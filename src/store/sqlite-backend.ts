@@ -72,7 +72,8 @@ export class SqliteBackend implements StorageBackend {
       update: this.db.prepare('UPDATE objects SET rv = ?, owners = ?, data = ? WHERE resource = ? AND ns = ? AND name = ?'),
       del: this.db.prepare('DELETE FROM objects WHERE resource = ? AND ns = ? AND name = ?'),
       event: this.db.prepare('INSERT INTO events (rv, type, resource, ns, name, data) VALUES (?, ?, ?, ?, ?, ?)'),
-      listAll: this.db.prepare("SELECT data FROM objects WHERE resource = ? AND (ns || '/' || name) > ? ORDER BY ns, name LIMIT ?"),
+      // A row-value comparison, not a string one: "a-b/x" sorts after "a/z" by (ns, name) but before it as text.
+      listAll: this.db.prepare('SELECT data FROM objects WHERE resource = ? AND (ns, name) > (?, ?) ORDER BY ns, name LIMIT ?'),
       listNs: this.db.prepare('SELECT data FROM objects WHERE resource = ? AND ns = ? AND name > ? ORDER BY name LIMIT ?'),
       listNamespace: this.db.prepare('SELECT resource, ns, name FROM objects WHERE ns = ?'),
       dependents: this.db.prepare('SELECT resource, ns, name FROM objects WHERE owners LIKE ?'),
@@ -96,7 +97,7 @@ export class SqliteBackend implements StorageBackend {
     const rows = (
       query.namespace !== undefined
         ? this.stmts.listNs.all(resource, query.namespace, query.after ? query.after.slice(query.after.indexOf('/') + 1) : '', limit)
-        : this.stmts.listAll.all(resource, query.after ?? '', limit)
+        : this.stmts.listAll.all(resource, ...splitAfter(query.after), limit)
     ) as { data: string }[];
     return { items: rows.map((r) => JSON.parse(r.data) as KubeObject), rv: this.rv };
   }
@@ -224,6 +225,13 @@ export class SqliteBackend implements StorageBackend {
     this.listeners.clear();
     this.db.close();
   }
+}
+
+/** Splits a "namespace/name" pagination key at its first "/" (names may not contain one; namespaces never do). */
+function splitAfter(after: string | undefined): [string, string] {
+  if (!after) return ['', ''];
+  const i = after.indexOf('/');
+  return i < 0 ? [after, ''] : [after.slice(0, i), after.slice(i + 1)];
 }
 
 function ownersColumn(obj: KubeObject): string {

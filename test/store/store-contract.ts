@@ -129,6 +129,18 @@ export function storeContract(name: string, makeBackend: () => Promise<StorageBa
     await rejectsWith(s.list(Widget, { continue: 'garbage!' }), 'BadRequest');
   }));
 
+  test(`${name}: pages across namespaces whose names prefix each other lose nothing`, withStore(async (s) => {
+    for (const ns of ['a', 'a-b', 'b']) for (const n of ['x', 'z']) await s.create(Widget, widget(n, {}, { namespace: ns }));
+    const seen: string[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await s.list(Widget, { limit: 1, continue: cont });
+      seen.push(...page.items.map((o) => `${o.metadata.namespace}/${o.metadata.name}`));
+      cont = page.continue;
+    } while (cont);
+    assert.deepEqual(seen, ['a/x', 'a/z', 'a-b/x', 'a-b/z', 'b/x', 'b/z']);
+  }));
+
   test(`${name}: cluster-scoped kinds ignore namespace`, withStore(async (s) => {
     await s.create(Zone, { apiVersion: 'test.dev/v1', kind: 'Zone', metadata: { name: 'z' } as KubeObject['metadata'] });
     assert.ok(await s.get(Zone, undefined, 'z'));
