@@ -7,12 +7,27 @@
 import { closeSync, fsyncSync, mkdtempSync, openSync, rmSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import pino from 'pino';
+import http from 'node:http';
+import { readFileSync } from 'node:fs';
 import { EventKind } from '../src/api/kinds/event.js';
 import { HttpClient } from '../src/client/http-client.js';
 import type { WatchEvent } from '../src/client/resource-client.js';
-import { loadServerConfig } from '../src/server/config.js';
-import { startPlatform } from '../src/server/platform.js';
+import { startServerProcess } from '../test/support/spawn-capstan.js';
+
+/** A keep-alive HTTP client with little overhead, so the load generator measures the server, not itself. */
+function rawClient(url: string, token: string) {
+  const u = new URL(url);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 256 });
+  return (method: string, path: string, body?: string) =>
+    new Promise<number>((resolve, reject) => {
+      const req = http.request({ host: u.hostname, port: u.port, path, method, agent, headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {}) } }, (res) => {
+        res.resume();
+        res.on('end', () => (res.statusCode && res.statusCode < 300 ? resolve(res.statusCode) : reject(new Error(`HTTP ${res.statusCode}`))));
+      });
+      req.on('error', reject);
+      req.end(body);
+    });
+}
 
 
 function fsyncsPerSecond(ms = 1000): number {
@@ -48,13 +63,16 @@ const ev = (name: string) => ({ apiVersion: 'capstan.dev/v1alpha1', kind: 'Event
 
 async function benchBackend(label: string, databaseUrl?: string) {
   const dataDir = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
-  const cfg = loadServerConfig({ port: 0, dataDir, logLevel: 'silent', databaseUrl }, {});
-  const platform = await startPlatform(cfg, {}, pino({ level: 'silent' }));
-  const client = new HttpClient({ server: platform.url, token: platform.adminToken! });
+  // The server runs in its own process, as users run it; the load comes from this one.
+  const server = await startServerProcess(dataDir, databaseUrl ? { CAPSTAN_DATABASE_URL: databaseUrl } : {});
+  const token = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
+  const client = new HttpClient({ server: server.url, token });
+  const raw = rawClient(server.url, token);
+  const evPath = '/apis/capstan.dev/v1alpha1/namespaces/default/events';
   try {
-    await runConcurrent(500, 32, (i) => client.create(EventKind, ev(`warm-${i}`)));
-    const creates = await runConcurrent(10_000, 64, (i) => client.create(EventKind, ev(`e-${i}`)));
-    const gets = await runConcurrent(10_000, 64, (i) => client.get(EventKind, 'default', `e-${i % 10_000}`));
+    await runConcurrent(500, 32, (i) => raw('POST', evPath, JSON.stringify(ev(`warm-${i}`))));
+    const creates = await runConcurrent(10_000, 64, (i) => raw('POST', evPath, JSON.stringify(ev(`e-${i}`))));
+    const gets = await runConcurrent(10_000, 64, (i) => raw('GET', `${evPath}/e-${i % 10_000}`));
     const lt0 = performance.now();
     const list = await client.list(EventKind, { namespace: 'default' });
     const listMs = performance.now() - lt0;
@@ -84,7 +102,9 @@ async function benchBackend(label: string, databaseUrl?: string) {
     stop();
     return { backend: label, createsPerSec: Math.round(creates), getsPerSec: Math.round(gets), list10kMs: Math.round(listMs), listed: list.items.length, watchP50Ms: +pct(lat, 50).toFixed(2), watchP99Ms: +pct(lat, 99).toFixed(2), watchSamples: lat.length, writeToEventP50Ms: +pct(fromSend, 50).toFixed(2), writeToEventP99Ms: +pct(fromSend, 99).toFixed(2) };
   } finally {
-    await platform.stop();
+    const exited = new Promise((r) => server.child.once('exit', r));
+    server.child.kill('SIGTERM');
+    await exited;
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
