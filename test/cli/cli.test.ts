@@ -80,6 +80,28 @@ test('errors are readable, name the field, and exit non-zero', async () => {
   assert.match(unauth.err, /Unauthorized/);
 });
 
+test('get -w prints changes as they happen; -A lists across projects', async () => {
+  const child = spawn(process.execPath, capstanArgv(['get', 'projects', '-w']), {
+    cwd: repoRoot(),
+    env: { ...process.env, HOME: home, CAPSTAN_SERVER: tp.url, CAPSTAN_TOKEN: tp.token },
+  });
+  let out = '';
+  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+  const waitFor = async (re: RegExp) => {
+    for (let i = 0; i < 500 && !re.test(out); i++) await new Promise((r) => setTimeout(r, 20));
+    assert.match(out, re);
+  };
+  await waitFor(/^NAME/m);
+  await tp.client.create((await import('../../src/api/kinds/project.js')).ProjectKind, { apiVersion: 'capstan.dev/v1alpha1', kind: 'Project', metadata: { name: 'watched-live' } });
+  await waitFor(/watched-live/);
+  const exited = new Promise((r) => child.once('exit', r));
+  child.kill('SIGINT');
+  await exited;
+  const all = await capstan(['get', 'events', '-A']);
+  assert.equal(all.code, 0, all.err);
+  assert.match(all.out, /^PROJECT\s+NAME/m);
+});
+
 test('config set saves a 0600 file that later commands use', async () => {
   const r = await capstan(['config', 'set', '--project', 'cli-a', '--server', tp.url, '--token', tp.token], undefined, { CAPSTAN_SERVER: '', CAPSTAN_TOKEN: '' });
   assert.equal(r.code, 0, r.err);
