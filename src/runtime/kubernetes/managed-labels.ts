@@ -1,0 +1,89 @@
+/**
+ * What marks an object on a cluster as Capstan's: labels naming the Capstan object it belongs
+ * to, and owner references so the cluster's own garbage collector cleans up with the root.
+ */
+
+/** The field manager of every server-side apply Capstan makes. */
+export const FIELD_MANAGER = 'capstan';
+/** The finalizer that holds a Capstan object until its cluster objects are gone. */
+export const CLEANUP_FINALIZER = 'capstan.dev/kubernetes-cleanup';
+/** Annotation on a Capstan object naming the Cluster it runs on (absent: its flavor's cluster, else local). */
+export const CLUSTER_ANNOTATION = 'capstan.dev/cluster';
+/** Label keys set on every object Capstan creates. */
+export const LABELS = {
+  managedBy: 'app.kubernetes.io/managed-by',
+  kind: 'capstan.dev/kind',
+  name: 'capstan.dev/name',
+  uid: 'capstan.dev/uid',
+  namespace: 'capstan.dev/namespace',
+  revision: 'capstan.dev/revision',
+  role: 'capstan.dev/role',
+  index: 'capstan.dev/replica-index',
+} as const;
+
+/** The Capstan object a set of cluster objects belongs to. */
+export interface CapstanOwner {
+  kind: string;
+  name: string;
+  uid: string;
+  /** The Capstan project, when the object is namespaced. */
+  namespace?: string;
+}
+
+/** A minimal Kubernetes object as the generators produce it. */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    ownerReferences?: ManifestOwnerRef[];
+    [k: string]: unknown;
+  };
+  [k: string]: unknown;
+}
+
+/** An owner reference between cluster objects (the uid is only known after the owner exists). */
+export interface ManifestOwnerRef {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  uid: string;
+  controller?: boolean;
+  blockOwnerDeletion?: boolean;
+}
+
+/** Truncates a label value to Kubernetes' 63 characters, keeping it alphanumeric at both ends. */
+export function labelValue(v: string): string {
+  return v.slice(0, 63).replace(/[^A-Za-z0-9]+$/, '');
+}
+
+/** The labels every object gets for its Capstan owner. */
+export function managedLabels(owner: CapstanOwner, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    [LABELS.managedBy]: 'capstan',
+    [LABELS.kind]: labelValue(owner.kind),
+    [LABELS.name]: labelValue(owner.name),
+    [LABELS.uid]: labelValue(owner.uid),
+    ...(owner.namespace ? { [LABELS.namespace]: labelValue(owner.namespace) } : {}),
+    ...extra,
+  };
+}
+
+/** The label selector (string form) that finds everything of one Capstan object. */
+export function ownedSelector(uid: string): string {
+  return `${LABELS.managedBy}=capstan,${LABELS.uid}=${labelValue(uid)}`;
+}
+
+/** A DNS-1123 label made from parts (lowercase, at most 63 chars, with a hash-free deterministic cut). */
+export function dnsLabel(...parts: string[]): string {
+  const s = parts.join('-').toLowerCase().replace(/[^a-z0-9-]+/g, '-').replace(/^-+/, '');
+  return s.slice(0, 63).replace(/-+$/, '') || 'x';
+}
+
+/** Sets an owner reference on a manifest (returns a copy). */
+export function withOwner(m: Manifest, owner: ManifestOwnerRef): Manifest {
+  return { ...m, metadata: { ...m.metadata, ownerReferences: [{ ...owner, controller: true, blockOwnerDeletion: true }] } };
+}
