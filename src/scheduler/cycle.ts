@@ -13,6 +13,8 @@ import { formatQuantity } from './quantity.js';
 import { MinHeap } from './min-heap.js';
 import { explainPending } from './explain.js';
 
+const EMPTY: Map<number, number> = new Map();
+
 interface Head { cq: CQState; ws: WlState; borrowing: boolean; share: number }
 
 type Outcome = { kind: 'admitted' | 'preempting' | 'failed' | 'failed-preemptible' };
@@ -50,9 +52,10 @@ function quotaReason(state: SchedulerState, cq: CQState, combos: Combo[]): { cod
   return { code: 'QuotaExceeded', message: `quota exhausted in ClusterQueue ${cq.name}` };
 }
 
-function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleDecisions, reservations: [CQState, number, number][], mayPreempt: boolean): Outcome {
+function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleDecisions, reservations: [CQState, number, number][], mayPreempt: boolean, failedShapes: Set<string>): Outcome {
   const cq = ws.cq as CQState;
-  const acc = new Map<number, number>();
+  // Only multi-podSet workloads need to carry earlier podSets' usage into later flavor checks.
+  const acc = ws.podSets.length > 1 ? new Map<number, number>() : EMPTY;
   const parts: PodSetAdmission[] = [];
   const chosen: Combo[] = [];
   const undo = () => {
@@ -69,10 +72,13 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
     let nodeMiss: Combo | undefined;
     for (const c of combos) {
       if (c.mode !== FIT) break;
-      const pool = poolFor(state, c.flavorsUsed);
+      const pool = (c.base.pool ??= poolFor(state, c.flavorsUsed));
+      // Free capacity only shrinks during a cycle, so a shape that found no nodes still finds none.
+      const shapeKey = `${pool.key}|${ps.shape}`;
+      if (failedShapes.has(shapeKey)) { nodeMiss ??= c; continue; }
       const pods = placePodSet(state, pool, ps, podTolerations(state, ps.spec.tolerations, c.flavorsUsed), state.options.placement);
-      if (!pods) { nodeMiss ??= c; continue; }
-      for (const [k, a] of c.usage) { addUsage(cq, k, a); acc.set(k, (acc.get(k) ?? 0) + a); }
+      if (!pods) { failedShapes.add(shapeKey); nodeMiss ??= c; continue; }
+      for (const [k, a] of c.usage) { addUsage(cq, k, a); if (acc !== EMPTY) acc.set(k, (acc.get(k) ?? 0) + a); }
       parts.push({ flavorOfResource: c.flavorOfResource, usage: c.usage, pods });
       chosen.push(c);
       placed = true;
@@ -98,7 +104,10 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
         return { kind: 'preempting' };
       }
     }
-    if (nodeMiss) {
+    if (!state.options.explain) {
+      // Nobody reads messages this cycle (simulator): skip building them, they cost node scans.
+      ws.cycleReason = { code: nodeMiss ? 'NoNodeFits' : 'QuotaExceeded', message: '' };
+    } else if (nodeMiss) {
       const stats = poolFitStats(poolFor(state, nodeMiss.flavorsUsed), ps);
       const fl = nodeMiss.flavorsUsed.map((f) => state.flavors[f].name).join('+');
       ws.cycleReason = { code: 'NoNodeFits', message: `quota available in ClusterQueue ${cq.name} but no placement for ${podSetLabel(state, ws, i)} on flavor ${fl}: ${stats.fitOne} of ${stats.nodes} nodes have room for one pod` };
@@ -116,6 +125,11 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
 
 function headKey(state: SchedulerState, cq: CQState, ws: WlState): Head {
   if (!state.options.fairSharing && !cq.cohort) return { cq, ws, borrowing: false, share: 0 };
+  if (ws.podSets.length === 1) {
+    const combos = podSetCombos(state, cq, ws.podSets[0], EMPTY);
+    if (!Array.isArray(combos) || combos.length === 0) return { cq, ws, borrowing: false, share: 0 };
+    return { cq, ws, borrowing: combos[0].borrowing, share: state.options.fairSharing ? dominantShare(state, cq, combos[0].usage) : 0 };
+  }
   const acc = new Map<number, number>();
   let borrowing = false;
   const usage: [number, number][] = [];
@@ -133,6 +147,8 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
   const dec: ScheduleDecisions = { admissions: [], preemptions: [], evictions: [], pending: [] };
   const skip = new Set<WlState>();
   const touched: WlState[] = [];
+  const failedShapes = new Set<string>();
+  const failedVerdicts = new Map<string, { code: string; message: string }>();
   for (const e of state.pendingEvictions) {
     dec.evictions.push({ namespace: e.wl.wl.namespace, name: e.wl.wl.name, reason: 'NodeFailure', message: e.message });
     e.wl.cycleReason = { code: 'WaitingInQueue', message: `${e.message}; eligible again next cycle` };
@@ -151,7 +167,10 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
   const preemptTried = new Uint8Array(state.cqs.length);
   const pushNext = (cq: CQState) => {
     while (cursor[cq.idx] < cq.pending.length && skip.has(cq.pending[cursor[cq.idx]])) cursor[cq.idx]++;
-    if (cursor[cq.idx] < cq.pending.length) heap.push(headKey(state, cq, cq.pending[cursor[cq.idx]]));
+    if (cursor[cq.idx] >= cq.pending.length) return;
+    const ws = cq.pending[cursor[cq.idx]];
+    // A head that will reuse a failure verdict needs no precise ordering key.
+    heap.push(failedVerdicts.has(`${cq.idx}|${ws.shape}`) ? { cq, ws, borrowing: true, share: Infinity } : headKey(state, cq, ws));
   };
   for (const cq of state.cqs) {
     if (cq.stopped) {
@@ -162,7 +181,18 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
   }
   for (let h = heap.pop(); h; h = heap.pop()) {
     const { cq, ws } = h;
-    const out = attempt(state, ws, now, dec, reservations, preemptTried[cq.idx] === 0);
+    // Quota and free capacity only shrink within a cycle, and the queue is in priority order, so a
+    // workload shaped exactly like one that already failed here fails the same way: reuse the verdict.
+    const verdictKey = `${cq.idx}|${ws.shape}`;
+    const verdict = failedVerdicts.get(verdictKey);
+    let out: Outcome;
+    if (verdict && preemptTried[cq.idx] === 1) {
+      ws.cycleReason = verdict;
+      out = { kind: 'failed' };
+    } else {
+      out = attempt(state, ws, now, dec, reservations, preemptTried[cq.idx] === 0, failedShapes);
+      if ((out.kind === 'failed' || out.kind === 'failed-preemptible') && ws.cycleReason) failedVerdicts.set(verdictKey, ws.cycleReason);
+    }
     touched.push(ws);
     if (out.kind === 'preempting' || out.kind === 'failed-preemptible') preemptTried[cq.idx] = 1;
     cursor[cq.idx]++;

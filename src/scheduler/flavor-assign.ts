@@ -1,7 +1,7 @@
 // Flavor assignment (Kueue's flavorassigner): for each resource group a podSet touches, try the
 // group's flavors in order and classify each as Fit (quota available now, maybe by borrowing),
 // Preempt (would fit within nominal/borrowing limits if someone were preempted) or NoFit.
-import type { CQState, PodSetState, SchedulerState, WlState } from './internal-types.js';
+import type { CQState, PodSetState, Pool, SchedulerState, WlState } from './internal-types.js';
 import { available, maxCapacity } from './quota.js';
 import { labelsConflict, toleratesAll } from './node-matching.js';
 import { formatQuantity } from './quantity.js';
@@ -15,6 +15,8 @@ export const NOFIT = 2;
 
 /** One way to serve a podSet: a flavor per touched resource group. */
 export interface Combo {
+  /** The queue-static part this combo was made from (caches the node pool). */
+  base: StaticCombo;
   flavorOfResource: Map<number, number>;
   flavorsUsed: number[];
   usage: [key: number, amount: number][];
@@ -48,7 +50,13 @@ function flavorEligible(state: SchedulerState, ps: PodSetState, f: number): bool
   return toleratesAll(fi.nodeTaints, ps.spec.tolerations);
 }
 
-type StaticCombo = Pick<Combo, 'flavorOfResource' | 'flavorsUsed' | 'usage'>;
+/** Flavor choice of a podSet in a queue, independent of current usage. */
+export interface StaticCombo {
+  flavorOfResource: Map<number, number>;
+  flavorsUsed: number[];
+  usage: [key: number, amount: number][];
+  pool?: Pool;
+}
 
 // The flavor choices of a podSet in a queue never change within a state; only their modes do.
 function staticCombos(state: SchedulerState, cq: CQState, ps: PodSetState): StaticCombo[] | AssignProblem {
@@ -129,7 +137,7 @@ export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState
     const rank = mode * 2 + (tryNext && mode === FIT && borrowing ? 1 : 0);
     if (rank < lastRank) sorted = false;
     lastRank = rank;
-    out.push({ flavorOfResource: sc.flavorOfResource, flavorsUsed: sc.flavorsUsed, usage: sc.usage, mode, borrowing, short });
+    out.push({ base: sc, flavorOfResource: sc.flavorOfResource, flavorsUsed: sc.flavorsUsed, usage: sc.usage, mode, borrowing, short });
   }
   if (sorted) return out;
   // Stable sort keeps flavor order within a class; TryNextFlavor prefers non-borrowing fits.

@@ -39,6 +39,8 @@ export interface CQState {
   /** resource index → group index (−1 when not covered). */
   groupOfResource: Int32Array;
   has: Uint8Array;
+  /** Keys with quota defined (has = 1), for loops that must not walk every flavor × resource. */
+  quotaKeys: number[];
   nominal: Float64Array;
   borrowLimit: Float64Array;
   lendable: Float64Array;
@@ -73,6 +75,8 @@ export interface PodSetState {
   count: number;
   req: SparseReq;
   gpuPerPod: number;
+  /** Signature of count × per-pod requests + selectors: equal shapes place alike. */
+  shape: string;
   /** Flavor choices for the queue it sits in (they depend only on the queue's spec). */
   comboCache?: { cq: CQState; combos: unknown };
 }
@@ -92,6 +96,8 @@ export interface WlState {
   admitted?: PodSetAdmission[];
   admittedAt?: number;
   evicting: boolean;
+  /** Signature of all podSets' shapes: equal shapes in one queue fare alike within a cycle. */
+  shape: string;
   /** Evicted by a node failure in this cycle; waits one cycle before re-admission. */
   requeuedFromFailure?: string;
   /** Scratch for the current cycle. */
@@ -148,4 +154,6 @@ export interface SchedulerState {
   unqueued: WlState[];
   pendingEvictions: { wl: WlState; message: string }[];
   seq: number;
+  /** Scratch array of length R (avoids allocating in hot loops). */
+  scratchR: Float64Array;
 }

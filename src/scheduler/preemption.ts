@@ -81,9 +81,14 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
       if (v.priority < w.priority || (within === 'LowerOrNewerEqualPriority' && v.priority === w.priority && v.created > w.created)) cands.push({ v, own: true });
     }
   }
+  const stillBorrowing = (o: CQState) => { for (const k of keys.keys()) if (isBorrowing(o, k)) return true; return false; };
+  const preemptorShare = fair ? dominantShare(state, cq, [...keys]) : 0;
   if (cq.cohort && reclaim !== 'Never') {
     for (const other of cq.cohort.members) {
       if (other === cq) continue;
+      // Only queues above nominal can lose workloads to others; under fair sharing only those whose
+      // share is at least what the preemptor's would become.
+      if (!stillBorrowing(other) || (fair && dominantShare(state, other) < preemptorShare)) continue;
       for (const v of other.admittedSet) {
         if (!touches(v)) continue;
         if (fair) { cands.push({ v, own: false }); continue; }
@@ -96,11 +101,15 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     }
   }
   if (cands.length === 0) return undefined;
+  // Cheap bound first: even every candidate gone must free enough quota, or there is no point.
+  for (const [k, a] of keys) {
+    let freeable = Math.max(0, available(cq, k));
+    for (const { v } of cands) for (const part of v.admitted ?? []) for (const [vk, va] of part.usage) if (vk === k) freeable += va;
+    if (freeable < a) return undefined;
+  }
   cands.sort((a, b) =>
     Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
     (b.v.admittedAt ?? 0) - (a.v.admittedAt ?? 0) || b.v.seq - a.v.seq);
-  const stillBorrowing = (o: CQState) => { for (const k of keys.keys()) if (isBorrowing(o, k)) return true; return false; };
-  const preemptorShare = fair ? dominantShare(state, cq, [...keys]) : 0;
   const removed: { victim: WlState; reason: Kind }[] = [];
   let fits = false;
   for (const { v, own } of cands) {

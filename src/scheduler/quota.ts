@@ -46,24 +46,22 @@ export function isBorrowing(cq: CQState, key: number): boolean {
 /**
  * Weighted dominant resource share (Kueue fair sharing): for each resource, what the queue borrows
  * above nominal across flavors divided by what the cohort can lend of it; the max, ×1000 / weight.
- * `extra` adds a prospective workload's usage (key, amount) pairs.
+ * `extra` adds a prospective workload's usage (key, amount) pairs (negative to take one away).
  */
 export function dominantShare(state: SchedulerState, cq: CQState, extra?: [number, number][]): number {
   const co = cq.cohort;
   if (!co) return 0;
   const R = state.R;
-  let worst = 0;
-  const borrowed = new Float64Array(R);
-  const extraMap = new Map<number, number>();
-  if (extra) for (const [k, a] of extra) extraMap.set(k, (extraMap.get(k) ?? 0) + a);
-  for (let f = 0; f < state.flavors.length; f++) {
-    for (let r = 0; r < R; r++) {
-      const key = f * R + r;
-      if (!cq.has[key]) continue;
-      const u = cq.usage[key] + (extraMap.get(key) ?? 0);
-      if (u > cq.nominal[key]) borrowed[r] += u - cq.nominal[key];
-    }
+  const borrowed = state.scratchR;
+  borrowed.fill(0);
+  const keys = cq.quotaKeys;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    let u = cq.usage[key];
+    if (extra) for (let j = 0; j < extra.length; j++) if (extra[j][0] === key) u += extra[j][1];
+    if (u > cq.nominal[key]) borrowed[key % R] += u - cq.nominal[key];
   }
+  let worst = 0;
   for (let r = 0; r < R; r++) {
     if (borrowed[r] <= 0) continue;
     const denom = co.lendablePerResource[r];

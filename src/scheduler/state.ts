@@ -40,7 +40,7 @@ function buildCQs(state: SchedulerState, snap: SchedulerSnapshot): void {
   for (const spec of snap.clusterQueues) {
     const cq: CQState = {
       idx: state.cqs.length, name: spec.name, spec, groups: [], groupOfResource: new Int32Array(R).fill(-1),
-      has: new Uint8Array(size), nominal: new Float64Array(size), borrowLimit: new Float64Array(size),
+      has: new Uint8Array(size), quotaKeys: [], nominal: new Float64Array(size), borrowLimit: new Float64Array(size),
       lendable: new Float64Array(size), usage: new Float64Array(size), pending: [], pendingDirty: false, admittedSet: new Set(),
       weight: spec.fairSharing?.weight ?? 1, strict: (spec.queueingStrategy ?? 'BestEffortFIFO') === 'StrictFIFO',
       stopped: (spec.stopPolicy ?? 'None') !== 'None',
@@ -57,6 +57,7 @@ function buildCQs(state: SchedulerState, snap: SchedulerSnapshot): void {
           const r = state.resIdx.get(rq.name);
           if (r === undefined) continue;
           const key = f * R + r;
+          if (!cq.has[key]) cq.quotaKeys.push(key);
           cq.has[key] = 1;
           cq.nominal[key] = rq.nominalQuota;
           cq.borrowLimit[key] = spec.cohort ? (rq.borrowingLimit ?? Infinity) : 0;
@@ -105,7 +106,7 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
     localQueues: new Map(snap.localQueues.map((lq) => [workloadKey(lq.namespace, lq.name), lq.clusterQueue])),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0,
+    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, scratchR: new Float64Array(resources.length),
   };
   for (const rf of snap.resourceFlavors) {
     state.flavorIdx.set(rf.name, state.flavors.length);
@@ -130,13 +131,15 @@ function parseWorkload(state: SchedulerState, w: Workload): WlState {
   const prio = w.priority ?? (w.priorityClassName ? state.priorityClasses.get(w.priorityClassName) : undefined) ?? 0;
   const ws: WlState = {
     key: workloadKey(w.namespace, w.name), wl: w, seq: state.seq++, priority: prio, created: w.creationTimestamp,
-    durationMs: w.expectedDurationMs, evicting: w.status?.evicting === true, admittedAt: w.status?.admittedAt,
+    durationMs: w.expectedDurationMs, shape: '', evicting: w.status?.evicting === true, admittedAt: w.status?.admittedAt,
     podSets: w.podSets.map((spec) => {
       const req: [number, number][] = [];
       for (const r in spec.requests) if (spec.requests[r] > 0) req.push([state.resIdx.get(r) as number, spec.requests[r]]);
-      return { spec, count: spec.count, req, gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
+      const shape = `${spec.count}x${req.map(([r, a]) => `${r}:${a}`).join(',')}${spec.nodeSelector || spec.tolerations ? JSON.stringify([spec.nodeSelector, spec.tolerations]) : ''}`;
+      return { spec, count: spec.count, req, shape, gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
     }),
   };
+  ws.shape = ws.podSets.map((p) => p.shape).join(';');
   const cqName = state.localQueues.get(workloadKey(w.namespace, w.queueName));
   const cq = cqName === undefined ? undefined : state.cqByName.get(cqName);
   if (!cq) {
