@@ -1,10 +1,74 @@
-/** The training capability's platform module: its controllers and routes. */
-import type { PlatformModule } from '../server/platform-module.js';
+/** The training capability's platform module: the TrainingJob controller, its local runtime and routes. */
+import { TrainingJobKind } from '../api/kinds/training-job.js';
+import { ownerKeyOf } from '../controllers/runtime/controller.js';
+import { WorkloadKind } from '../queueing/index.js';
+import type { PlatformContext, PlatformModule } from '../server/platform-module.js';
+import { WorkloadAdmission, type TrainingAdmission } from './job-admission.js';
+import { LocalJobRuntime } from './local-job-runtime.js';
+import type { ModelRegistrar } from './model-registrar.js';
+import { registryRegistrar } from './registry-registrar.js';
+import { TrainingJobController } from './training-job-controller.js';
+import { registerTrainingRoutes } from './training-routes.js';
+
+/** Knobs of the training module (tests and benchmarks shorten them). */
+export interface TrainingModuleOptions {
+  /** SIGTERM → SIGKILL grace period when replicas are stopped (delete, suspend, preemption, end). */
+  gracePeriodMs?: number;
+  /** First restart delay under OnFailure (doubles per restart). */
+  restartBaseDelayMs?: number;
+  /** Take a Workload no admission controller answered within this long as admitted (undefined: never). */
+  assumeAdmittedAfterMs?: number;
+  /** Replace the Workload-backed admission. */
+  admission?: (ctx: PlatformContext) => TrainingAdmission;
+  /** Replace the registry-backed registrar. */
+  registrar?: (ctx: PlatformContext) => ModelRegistrar | undefined;
+  concurrency?: number;
+}
+
+// Replicas inherit only what a process needs to find programs and libraries, not the server's secrets.
+const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ', 'PYTHONPATH', 'NODE_PATH', 'LD_LIBRARY_PATH'];
+
+/** Builds the training module; the platform installs `trainingModule` (defaults). */
+export function createTrainingModule(opts: TrainingModuleOptions = {}): PlatformModule & { runtime?: LocalJobRuntime } {
+  const mod: PlatformModule & { runtime?: LocalJobRuntime } = {
+    name: 'training',
+    install(ctx) {
+      const log = ctx.log.child({ module: 'training' });
+      let controllerQueue: { add(key: string): void } | undefined;
+      const runtime = new LocalJobRuntime({ log, onChange: (key) => controllerQueue?.add(key), restartBaseDelayMs: opts.restartBaseDelayMs });
+      mod.runtime = runtime;
+      const baseEnv: Record<string, string> = {};
+      // The module is the entry point of this capability: the one place that reads the server's environment.
+      for (const k of INHERITED_ENV) if (process.env[k] !== undefined) baseEnv[k] = process.env[k]!;
+      const controller = new TrainingJobController({
+        client: ctx.client,
+        runtime,
+        admission: opts.admission ? opts.admission(ctx) : new WorkloadAdmission(ctx.client, { assumeAdmittedAfterMs: opts.assumeAdmittedAfterMs ?? 3000 }),
+        registrar: opts.registrar ? opts.registrar(ctx) : registryRegistrar(ctx),
+        events: ctx.recorder('trainingjob-controller'),
+        log,
+        dataDir: ctx.cfg.dataDir,
+        baseEnv,
+        defaultCwd: process.cwd(),
+        gracePeriodMs: opts.gracePeriodMs ?? 10_000,
+      });
+      const c = ctx.manager.add(controller, {
+        primary: ctx.manager.informer(TrainingJobKind),
+        watches: [{ informer: ctx.manager.informer(WorkloadKind), map: ownerKeyOf('TrainingJob') }],
+        concurrency: opts.concurrency ?? 8,
+      });
+      controllerQueue = c.queue;
+      registerTrainingRoutes(ctx.app, {
+        client: ctx.client,
+        dataDir: ctx.cfg.dataDir,
+        subjectOf: (req) => ctx.subjectOf(req),
+        replicaLive: (key, uid, role, index) => runtime.replicaLive(key, uid, role, index),
+      });
+      ctx.onStop(() => runtime.stopAll(Math.min(opts.gracePeriodMs ?? 10_000, 5000)));
+    },
+  };
+  return mod;
+}
 
 /** Installs the training controllers and routes. */
-export const trainingModule: PlatformModule = {
-  name: 'training',
-  install() {
-    // Filled in as the capability is built.
-  },
-};
+export const trainingModule: PlatformModule = createTrainingModule();
