@@ -33,7 +33,7 @@ export function assertValidManifest(m: { apiVersion: string; kind: string; metad
   } catch (err) {
     throw new Error(`${m.kind}/${m.metadata?.name}: ${(err as Error).message}`);
   }
-  const typed = ObjectSerializer.serialize(structuredClone(m), getSerializationType(m.apiVersion, m.kind)) as unknown;
+  const typed = ObjectSerializer.serialize(structuredClone(m), getSerializationType(m.apiVersion, m.kind), '') as unknown;
   const lost = firstDifference(m, typed, '');
   if (lost !== undefined) throw new Error(`${m.kind}/${m.metadata?.name}: unknown field ${lost} (additional property not in the Kubernetes schema)`);
 }
