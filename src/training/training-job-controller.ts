@@ -5,7 +5,7 @@
  * job, its workload and the runtime, acts, and writes status only when it changed.
  */
 import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/meta.js';
 import { TrainingJobKind } from '../api/kinds/training-job.js';
@@ -117,6 +117,8 @@ export class TrainingJobController implements Reconciler {
     const { namespace, name, uid } = job.metadata;
     const files = jobFiles(this.d.dataDir, namespace!, name, uid);
     mkdirSync(files.outputDir, { recursive: true });
+    // Replicas append to $CAPSTAN_METRICS_FILE without having to create its directory.
+    mkdirSync(dirname(files.metricsFile({ role: 'x', index: 0 })), { recursive: true });
     const needs = portsNeeded(spec.framework, rolesOf(spec));
     const ports = await freePorts(needs.length);
     const portMap = Object.fromEntries(needs.map((r, i) => [replicaKey(r), ports[i]!]));
