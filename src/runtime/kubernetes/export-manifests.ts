@@ -1,0 +1,61 @@
+/**
+ * `capstan export --target kubernetes`: the manifests the runtime would apply for a file of
+ * Capstan objects (or KServe/Kubeflow/Kueue dialects, decoded by the kind registry), as
+ * multi-document YAML to review or keep in Git. Pure apart from the registry's validation.
+ */
+import { stringify } from 'yaml';
+import { ApiError } from '../../api/errors.js';
+import type { KindRegistry } from '../../api/kind-registry.js';
+import type { KubeObject } from '../../api/meta.js';
+import { isvcRevisionInput, priorityClassInput, projectInput, trainingJobInput } from './capstan-adapters.js';
+import type { ManifestSet } from './inference-manifests.js';
+import { inferenceRevisionManifests } from './inference-manifests.js';
+import type { Manifest } from './managed-labels.js';
+import { priorityClassManifests, projectManifests } from './tenancy-manifests.js';
+import { trainingJobManifests } from './training-manifests.js';
+
+/** Settings the file cannot say. */
+export interface ExportOptions {
+  image: string;
+  registryUrl: string;
+  /** Project for objects without metadata.namespace. */
+  namespace: string;
+  /** Adds an Ingress to every InferenceService. */
+  ingress?: boolean;
+}
+
+/** The manifests of one decoded object, or an error naming what cannot be exported. */
+export function manifestsFor(obj: KubeObject, opts: ExportOptions): Manifest[] {
+  // Objects from a file have no uid yet; the label says so until Capstan applies them.
+  const o: KubeObject = { ...obj, metadata: { ...obj.metadata, uid: obj.metadata.uid || 'not-yet-created' } };
+  let set: ManifestSet;
+  switch (o.kind) {
+    case 'InferenceService':
+      set = inferenceRevisionManifests(isvcRevisionInput(o, '00001', { image: opts.image, registryUrl: opts.registryUrl, registryTokenSecret: `${o.metadata.name}-registry-token`, ...(opts.ingress ? { ingress: {} } : {}) }));
+      break;
+    case 'TrainingJob':
+      set = trainingJobManifests(trainingJobInput(o, { defaultImage: opts.image }));
+      break;
+    case 'WorkloadPriorityClass':
+      set = priorityClassManifests(priorityClassInput(o));
+      break;
+    case 'Project':
+      set = projectManifests(projectInput(o));
+      break;
+    default:
+      throw new ApiError('BadRequest', `${o.kind} "${o.metadata.name}" has no Kubernetes form: export takes InferenceService, TrainingJob, WorkloadPriorityClass and Project`, { causes: [{ field: 'kind', message: `unsupported kind ${o.kind}` }] });
+  }
+  return [set.root, ...set.dependents];
+}
+
+/** Decodes raw documents and renders every manifest as multi-document YAML. */
+export function exportManifests(docs: unknown[], kinds: KindRegistry, opts: ExportOptions): string {
+  const out: Manifest[] = [];
+  for (const raw of docs) {
+    const r = raw as { metadata?: { namespace?: string } };
+    const { kind, object } = kinds.decode(raw);
+    if (kind.namespaced && !object.metadata.namespace) object.metadata.namespace = r.metadata?.namespace ?? opts.namespace;
+    out.push(...manifestsFor(object, opts));
+  }
+  return out.map((m) => stringify(m, { lineWidth: 0 })).join('---\n');
+}
