@@ -14,6 +14,8 @@ export function dashboardDir(from: string = fileURLToPath(import.meta.url)): str
   return join(dir, 'dist', 'web');
 }
 
+const STATIC_EXT = /\.(js|mjs|css|map|html|json|png|jpe?g|svg|ico|webp|woff2?|txt)$/i;
+
 /** What to send for a path below /ui/: a file, the app shell (client-side routes) or nothing. */
 export type UiTarget = { file: string; immutable: boolean } | { shell: true } | { missing: true };
 
@@ -27,7 +29,7 @@ export function resolveUiPath(root: string, rest: string): UiTarget {
   const full = join(root, clean);
   if (!full.startsWith(root + sep) && full !== root) return { missing: true };
   if (clean && existsSync(full) && statSync(full).isFile()) return { file: clean, immutable: clean.startsWith('assets/') };
-  const last = clean.split('/').pop() ?? '';
-  if (/\.[a-z0-9]{1,8}$/i.test(last)) return { missing: true };
+  // Object names have dots too (digits-v1.2.0), so only real asset paths and file types 404.
+  if (clean.startsWith('assets/') || STATIC_EXT.test(clean)) return { missing: true };
   return { shell: true };
 }

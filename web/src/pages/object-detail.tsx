@@ -1,5 +1,5 @@
 /** One object: summary with conditions, its YAML (view, edit, apply), its events. Live. */
-import { useEffect, useState } from 'react';
+import { useState } from 'react';
 import { apiFetch, errorText } from '../api/client.js';
 import { collectionPath, kindTitle, objectPath, type KindInfo } from '../api/discovery.js';
 import { editableYaml, toYaml, type LineProblem } from '../api/yaml-text.js';
@@ -118,7 +118,6 @@ function YamlTab({ kind, name, yaml, editable }: { kind: KindInfo; name: string;
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<string>();
   const [busy, setBusy] = useState(false);
-  useEffect(() => setDone(undefined), [editing]);
   const apply = async () => {
     if (editing === undefined) return;
     setBusy(true);
@@ -140,7 +139,7 @@ function YamlTab({ kind, name, yaml, editable }: { kind: KindInfo; name: string;
       <div>
         {done ? <div className="alert ok" role="status">{done}</div> : null}
         <div className="row" style={{ marginBottom: '.5rem' }}>
-          <button type="button" className="primary" onClick={() => setEditing(editable)}>Edit</button>
+          <button type="button" className="primary" onClick={() => { setDone(undefined); setEditing(editable); }}>Edit</button>
           <span className="muted small">Status and server-owned fields are shown here but not in the editor.</span>
         </div>
         <pre className="code" aria-label={`${kind.kind} ${name} as YAML`} tabIndex={0}>{yaml}</pre>

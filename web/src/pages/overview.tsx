@@ -61,7 +61,7 @@ export function Overview() {
           <Link className="card" href={href(app.project, eventKind.plural)} data-kind="Event">
             <div className="sub">Events</div>
             <div className="count">{events?.loaded ? events.items.length : '…'}</div>
-            <div className="sub">{events?.items.filter((e) => e.type === 'Warning').length ?? 0} warnings</div>
+            <div className="sub">{plural(events?.items.filter((e) => e.type === 'Warning').length ?? 0, 'warning')}</div>
           </Link>
         ) : null}
       </div>
@@ -95,4 +95,8 @@ export function Overview() {
       </div>
     </section>
   );
+}
+
+function plural(n: number, word: string): string {
+  return `${n} ${word}${n === 1 ? '' : 's'}`;
 }

@@ -2,9 +2,10 @@
  * Live collections: one list + watch per (kind, project) path, shared by every page that shows
  * it and kept current by the watch API rather than polling.
  *
- * Browsers open at most 6 HTTP/1.1 connections per server and every watch holds one, so only
- * MAX_STREAMS collections watch at a time: those with the highest priority (what the page is
- * about), most recently asked for first. The rest re-list every POLL_MS until a stream frees up.
+ * Browsers open at most 6 HTTP/1.1 connections per server (across all tabs) and every watch
+ * holds one, so only MAX_STREAMS collections watch at a time: those with the highest priority
+ * (what the page is about), most recently asked for first. The rest re-list every POLL_MS until
+ * a stream frees up. A hidden tab holds no connection at all and catches up when shown again.
  */
 import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import { apiJson, ApiError, errorText, type KubeObject, type ObjectList } from '../api/client.js';
@@ -26,8 +27,8 @@ export interface CollectionSnapshot {
 export const Priority = { background: 0, summary: 1, related: 2, main: 3 } as const;
 
 const EMPTY: CollectionSnapshot = { items: [], loaded: false, live: false, polled: false };
-const MAX_STREAMS = 4;
-const POLL_MS = 20_000;
+const MAX_STREAMS = 3;
+const POLL_MS = 15_000;
 const MAX_BACKOFF_MS = 15_000;
 let subscribeSeq = 0;
 
@@ -175,10 +176,14 @@ const collections = new Map<string, Collection>();
 
 /** Gives watch streams to the most important collections; the others poll. */
 function rebalance(): void {
+  const hidden = typeof document !== 'undefined' && document.visibilityState === 'hidden';
   const active = [...collections.values()].filter((c) => c.subscribed);
+  if (hidden) return active.forEach((c) => c.setMode(undefined));
   active.sort((a, b) => b.priority - a.priority || b.seq - a.seq);
   active.forEach((c, i) => c.setMode(i < MAX_STREAMS ? 'watch' : 'poll'));
 }
+
+if (typeof document !== 'undefined') document.addEventListener('visibilitychange', rebalance);
 
 /** The shared collection for an API path. */
 function collectionFor(path: string): Collection {

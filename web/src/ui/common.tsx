@@ -38,7 +38,7 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
 /** Whether the page is receiving live updates. */
 export function LiveIndicator({ live, loaded, polled }: { live: boolean; loaded: boolean; polled?: boolean }) {
   if (!loaded) return <span className="live off" role="status">Loading…</span>;
-  if (polled) return <span className="live off" role="status" title="Other views hold the live streams; this one refreshes every 20 seconds">↻ Refreshing</span>;
+  if (polled) return <span className="live off" role="status" title="Other views hold the live streams; this one refreshes every 15 seconds">↻ Refreshing</span>;
   return <span className={live ? 'live' : 'live off'} role="status" title={live ? 'Changes appear as they happen (watch API)' : 'Reconnecting to the watch'}>{live ? '● Live' : '○ Reconnecting'}</span>;
 }
 

@@ -25,18 +25,18 @@ export function Layout({ projects, route, children }: { projects: string[]; rout
   const current = (plural?: string) => (route.page === 'overview' && !plural) || (plural !== undefined && route.plural === plural) ? 'page' : undefined;
   return (
     <div className="shell">
-      <a className="skip" href="#main">Skip to content</a>
+      <a className="skip" href="#main" onClick={(e) => { e.preventDefault(); document.getElementById('main')?.focus(); }}>Skip to content</a>
       <header className="topbar">
         <Link className="brand" href={href(app.project)}>
           <svg viewBox="0 0 16 16" aria-hidden="true"><circle cx="8" cy="8" r="7" fill="var(--accent-bg)" /><circle cx="8" cy="8" r="3" fill="var(--bg)" /></svg>
           Capstan
         </Link>
-        <label>
-          Project
-          <select value={app.project} onChange={(e) => navigate(href(e.target.value, route.page === 'list' ? route.plural : undefined))}>
+        <span className="row">
+          <label htmlFor="project-switcher">Project</label>
+          <select id="project-switcher" value={app.project} onChange={(e) => navigate(href(e.target.value, route.page === 'list' ? route.plural : undefined))}>
             {choices.map((p) => <option key={p} value={p}>{p}</option>)}
           </select>
-        </label>
+        </span>
         <span className="identity" title={app.identity.groups.join(', ')}>Signed in as <strong>{app.identity.username}</strong></span>
         <button type="button" onClick={() => { const t = nextTheme(theme); applyTheme(t); setTheme(t); }} aria-label={`${THEME_LABEL[theme]}. Change theme`}>
           {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}<span className="hide-narrow"> {THEME_LABEL[theme].replace('Theme: ', '')}</span>
