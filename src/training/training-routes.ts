@@ -3,7 +3,7 @@
  * (`role`, `index`, `follow`, `tailBytes`), `…/trainingjobs/{name}/metrics` serves the job's metric
  * series for charts. Both read the files the local runtime writes under the data dir.
  */
-import { createReadStream, existsSync, readFileSync, statSync } from 'node:fs';
+import { closeSync, createReadStream, existsSync, openSync, readFileSync, readSync, statSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, badRequest } from '../api/errors.js';
@@ -59,6 +59,26 @@ async function* follow(file: string, start: number, live: () => Promise<boolean>
   }
 }
 
+/** The offset where the last `lines` lines of the file begin (looking back at most 4 MiB). */
+export function tailStart(file: string, size: number, lines: number): number {
+  if (size === 0) return 0;
+  if (lines === 0) return size;
+  const from = Math.max(0, size - 4 * 1024 * 1024);
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - from);
+    readSync(fd, buf, 0, buf.length, from);
+    // A final newline ends the last line; it does not start another.
+    let end = buf.length - (buf[buf.length - 1] === 0x0a ? 1 : 0);
+    for (let seen = 0; end > 0; end--) {
+      if (buf[end - 1] === 0x0a && ++seen === lines) return from + end;
+    }
+    return from;
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /** Reads a job's metric series file. */
 export function readSeries(file: string): MetricPoint[] {
   if (!existsSync(file)) return [];
@@ -85,7 +105,11 @@ export function registerTrainingRoutes(app: FastifyInstance, deps: TrainingRoute
     const file = files.logFile({ role, index });
     const size = existsSync(file) ? statSync(file).size : 0;
     let start = 0;
-    if (q.tailBytes !== undefined) {
+    if (q.tail !== undefined) {
+      const n = Number(q.tail);
+      if (!Number.isInteger(n) || n < 0) throw badRequest('tail must be a non-negative integer (lines)', 'tail');
+      start = tailStart(file, size, n);
+    } else if (q.tailBytes !== undefined) {
       const n = Number(q.tailBytes);
       if (!Number.isInteger(n) || n < 0) throw badRequest('tailBytes must be a non-negative integer', 'tailBytes');
       start = Math.max(0, size - n);
