@@ -1,0 +1,102 @@
+/** The per-kind handlers of WorkloadSyncController: InferenceService, TrainingJob, WorkloadPriorityClass, Project. */
+import type { Kind } from '../../api/kind.js';
+import type { Condition, KubeObject } from '../../api/meta.js';
+import type { ResourceClient } from '../../client/resource-client.js';
+import { isvcRevisionInput, priorityClassInput, projectInput, trainingJobInput } from './capstan-adapters.js';
+import type { KubernetesRuntime } from './kubernetes-runtime.js';
+import { targetClusterOf, type RuntimeRegistry } from './runtime-registry.js';
+import type { SyncHandler } from './workload-sync-controller.js';
+
+/** Image and registry URL defaults when the Cluster does not say. */
+export interface SyncDefaults {
+  image: string;
+  registryUrl: string;
+}
+
+async function annotated(obj: KubeObject, runtimes: RuntimeRegistry): Promise<KubernetesRuntime[]> {
+  const rt = await runtimes.byClusterName(targetClusterOf(obj));
+  return rt ? [rt] : [];
+}
+
+function cond(type: string, ok: boolean, reason: string, message: string): Condition {
+  return { type, status: ok ? 'True' : 'False', reason, message };
+}
+
+/** InferenceService → one Deployment per spec generation; older revisions go once the new one is ready. */
+export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults): SyncHandler {
+  return {
+    kind,
+    writesStatus: true,
+    targets: annotated,
+    async apply(rt, obj) {
+      const spec = runtimes.specOf(rt.clusterName);
+      const revision = String(obj.metadata.generation).padStart(5, '0');
+      const input = isvcRevisionInput(obj, revision, { image: spec?.image ?? d.image, registryUrl: spec?.registryUrl ?? d.registryUrl });
+      await rt.requireNodesFor(input.nodeSelector);
+      await rt.applyInferenceRevision(input);
+      const obs = await rt.observeInference(input.namespace, obj.metadata.uid);
+      const cur = obs.find((o) => o.revision === revision);
+      const ready = !!cur && cur.readyReplicas >= Math.max(1, Math.min(cur.desiredReplicas, 1));
+      if (ready) for (const o of obs) if (o.revision !== revision) await rt.deleteRevision(input.namespace, obj.metadata.name, o.revision);
+      const failure = cur?.failure;
+      const msg = failure ? `${failure.pod}: ${failure.message}` : `${cur?.readyReplicas ?? 0} of ${cur?.desiredReplicas ?? input.replicas} replicas ready on cluster ${rt.clusterName}`;
+      return {
+        status: { latestRevision: revision, ...(ready ? { stableRevision: revision } : {}) },
+        conditions: [cond('PredictorReady', ready, failure?.reason ?? (ready ? 'ReplicasReady' : 'ReplicasStarting'), msg), cond('Ready', ready, failure?.reason ?? (ready ? 'ReplicasReady' : 'ReplicasStarting'), msg)],
+        ...(ready ? { requeueAfterMs: 60_000 } : { requeueAfterMs: 5_000 }),
+      };
+    },
+  };
+}
+
+/** TrainingJob → headless Service + pods (atomic); phase and per-role counts from the pods. */
+export function trainingJobHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults): SyncHandler {
+  return {
+    kind,
+    writesStatus: true,
+    targets: annotated,
+    async apply(rt, obj) {
+      const spec = runtimes.specOf(rt.clusterName);
+      const input = trainingJobInput(obj, { defaultImage: spec?.image ?? d.image });
+      const expected = input.roles.reduce((s, r) => s + r.replicas, 0);
+      let obs = await rt.observeTraining(input.namespace, obj.metadata.uid, expected);
+      // Pods are never re-created once the job has finished: a finished job stays finished.
+      if (obs.phase !== 'Succeeded' && obs.phase !== 'Failed' && obs.podCount < expected) {
+        await rt.requireNodesFor(input.nodeSelector);
+        await rt.applyTrainingJob(input);
+        obs = await rt.observeTraining(input.namespace, obj.metadata.uid, expected);
+      }
+      const f = obs.failure;
+      const replicaStatuses = Object.fromEntries(Object.entries(obs.roles).map(([r, c]) => [r, { active: c.active, succeeded: c.succeeded, failed: c.failed, restarts: c.restarts }]));
+      const conditions: Condition[] = [cond('Running', obs.phase === 'Running', obs.phase === 'Running' ? 'PodsRunning' : f?.reason ?? obs.phase, f ? `${f.pod}: ${f.message}` : `${obs.podCount} of ${expected} pods on cluster ${rt.clusterName}`)];
+      if (obs.phase === 'Succeeded') conditions.push(cond('Succeeded', true, 'AllReplicasSucceeded', 'every replica exited 0'));
+      if (obs.phase === 'Failed') conditions.push(cond('Failed', true, f?.reason ?? 'ReplicaFailed', f ? `${f.pod}: ${f.message}` : 'a replica failed'));
+      const phase = obs.phase === 'Pending' ? 'Admitted' : obs.phase;
+      return { status: { phase, replicaStatuses }, conditions, ...(obs.phase === 'Succeeded' || obs.phase === 'Failed' ? {} : { requeueAfterMs: 10_000 }) };
+    },
+  };
+}
+
+/** WorkloadPriorityClass → a PriorityClass on every kubernetes cluster. */
+export function priorityClassHandler(kind: Kind): SyncHandler {
+  return { kind, writesStatus: false, targets: (_o, r) => r.allKubernetes(), async apply(rt, obj) { await rt.applyPriorityClass(priorityClassInput(obj)); return {}; } };
+}
+
+/** Project → Namespace, ResourceQuota (its ClusterQueue's quota) and Roles on every kubernetes cluster. */
+export function projectHandler(kind: Kind, client: ResourceClient, localQueueKind: Kind | undefined, clusterQueueKind: Kind | undefined): SyncHandler {
+  return {
+    kind,
+    writesStatus: false,
+    targets: (_o, r) => r.allKubernetes(),
+    async apply(rt, obj) {
+      let cq: KubeObject | undefined;
+      if (localQueueKind && clusterQueueKind) {
+        const lq = (await client.list(localQueueKind, { namespace: obj.metadata.name })).items[0];
+        const cqName = (lq?.spec as { clusterQueue?: string } | undefined)?.clusterQueue;
+        if (cqName) cq = await client.tryGet(clusterQueueKind, undefined, cqName);
+      }
+      await rt.applyProject(projectInput(obj, cq));
+      return {};
+    },
+  };
+}
