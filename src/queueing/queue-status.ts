@@ -46,9 +46,9 @@ export function clusterQueueStatus(
     ? { type: 'Active', status: 'True' as const, reason: 'Ready', message: 'Can admit new workloads' }
     : { type: 'Active', status: 'False' as const, reason: 'FlavorNotFound', message: `ResourceFlavor ${missing.join(', ')} not found: workloads needing ${missing.length > 1 ? 'them' : 'it'} cannot be admitted` };
   const next: ClusterQueueStatus = {
+    usageTable: usageTable(usage),
     usage,
     flavorsUsage,
-    flavorsReservation: flavorsUsage,
     pendingWorkloads: counts.pending,
     reservingWorkloads: counts.admitted,
     admittedWorkloads: counts.admitted,
@@ -56,6 +56,13 @@ export function clusterQueueStatus(
     conditions: setCondition(cur?.conditions, active, now),
   };
   return cur && canonicalEqual(cur, next) ? undefined : next;
+}
+
+/** Aligned text lines: FLAVOR RESOURCE USED QUOTA BORROWED LENT AVAILABLE. */
+export function usageTable(rows: { flavor: string; resource: string; used: string; nominalQuota: string; borrowed: string; lent?: string; available?: string }[]): string[] {
+  const table = [['FLAVOR', 'RESOURCE', 'USED', 'QUOTA', 'BORROWED', 'LENT', 'AVAILABLE'], ...rows.map((r) => [r.flavor, r.resource, r.used, r.nominalQuota, r.borrowed, r.lent ?? '', r.available ?? ''])];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  return table.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
 }
 
 /** Next LocalQueue status, or undefined when unchanged. */

@@ -100,6 +100,8 @@ const flavorUsage = z
 
 const clusterQueueStatus = z
   .object({
+    /** The usage rows as aligned text lines (what `capstan describe clusterqueue` shows first). */
+    usageTable: z.array(z.string()).optional(),
     /** Human table: per flavor × resource, used vs quota vs borrowed. */
     usage: z.array(usageRow).optional(),
     /** Kueue's shape of the same usage (admitted workloads). */
