@@ -14,7 +14,7 @@ export function registerKubernetesCommands(program: Command, env: () => CommandE
     .requiredOption('-f, --filename <path...>', 'files or directories of manifests ("-" for stdin); KServe/Kubeflow/Kueue YAML too')
     .option('--target <target>', 'what to export for', 'kubernetes')
     .option('--image <image>', 'the Capstan image replicas run', 'ghcr.io/capstan-dev/capstan:0.1.0')
-    .option('--registry-url <url>', 'Capstan\'s URL as pods on the cluster reach it', 'http://capstan.capstan-system.svc:8080')
+    .option('--registry-url <url>', 'Capstan\'s URL as pods on the cluster reach it', 'http://capstan.capstan-system.svc:8470')
     .option('--ingress', 'add an Ingress (paths /predict, /models, /v2, /v1) to every InferenceService')
     .action((opts: { filename: string[]; target: string; image: string; registryUrl: string; ingress?: boolean }) => {
       if (opts.target !== 'kubernetes') throw new Error(`--target: only "kubernetes" is supported, got "${opts.target}"`);

@@ -13,7 +13,7 @@ import { inferenceServiceHandler, priorityClassHandler, projectHandler, training
 import { WorkloadSyncController, type SyncHandler } from './workload-sync-controller.js';
 
 /** Defaults for clusters that do not name an image or a registry URL. */
-export const KUBERNETES_DEFAULTS: SyncDefaults = { image: 'ghcr.io/capstan-dev/capstan:0.1.0', registryUrl: 'http://capstan.capstan-system.svc:8080' };
+export const KUBERNETES_DEFAULTS: SyncDefaults = { image: 'ghcr.io/capstan-dev/capstan:0.1.0', registryUrl: 'http://capstan.capstan-system.svc:8470' };
 
 /** Installs the kubernetes controllers. */
 export const kubernetesModule: PlatformModule = {
