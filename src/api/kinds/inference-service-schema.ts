@@ -185,6 +185,8 @@ export type RevisionStatus = z.infer<typeof revisionStatus>;
 export const inferenceServiceStatus = z
   .object({
     url: z.string().optional(),
+    /** The {service} in `{url}/v2/models/{service}/infer`: the name in project default, `name.project` elsewhere. */
+    routeName: z.string().optional(),
     observedGeneration: z.number().int().optional(),
     conditions: z.array(condition).optional(),
     stableRevision: z.string().optional(),
