@@ -148,7 +148,8 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
   const skip = new Set<WlState>();
   const touched: WlState[] = [];
   const failedShapes = new Set<string>();
-  const failedVerdicts = new Map<string, { code: string; message: string }>();
+  const failedVerdicts = new Map<number, { code: string; message: string }>();
+  const nq = state.cqs.length;
   for (const e of state.pendingEvictions) {
     dec.evictions.push({ namespace: e.wl.wl.namespace, name: e.wl.wl.name, reason: 'NodeFailure', message: e.message });
     e.wl.cycleReason = { code: 'WaitingInQueue', message: `${e.message}; eligible again next cycle` };
@@ -170,7 +171,7 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
     if (cursor[cq.idx] >= cq.pending.length) return;
     const ws = cq.pending[cursor[cq.idx]];
     // A head that will reuse a failure verdict needs no precise ordering key.
-    heap.push(failedVerdicts.has(`${cq.idx}|${ws.shape}`) ? { cq, ws, borrowing: true, share: Infinity } : headKey(state, cq, ws));
+    heap.push(failedVerdicts.has(ws.shapeId * nq + cq.idx) ? { cq, ws, borrowing: true, share: Infinity } : headKey(state, cq, ws));
   };
   for (const cq of state.cqs) {
     if (cq.stopped) {
@@ -183,7 +184,7 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
     const { cq, ws } = h;
     // Quota and free capacity only shrink within a cycle, and the queue is in priority order, so a
     // workload shaped exactly like one that already failed here fails the same way: reuse the verdict.
-    const verdictKey = `${cq.idx}|${ws.shape}`;
+    const verdictKey = ws.shapeId * nq + cq.idx;
     const verdict = failedVerdicts.get(verdictKey);
     let out: Outcome;
     if (verdict && preemptTried[cq.idx] === 1) {

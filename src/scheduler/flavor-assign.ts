@@ -58,10 +58,12 @@ export interface StaticCombo {
   pool?: Pool;
 }
 
-// The flavor choices of a podSet in a queue never change within a state; only their modes do.
+// The flavor choices of a podSet shape in a queue never change within a state; only their modes do,
+// so they are computed once per (shape, queue) and shared by every workload of that shape.
 function staticCombos(state: SchedulerState, cq: CQState, ps: PodSetState): StaticCombo[] | AssignProblem {
-  const hit = ps.comboCache as { cq: CQState; combos: StaticCombo[] | AssignProblem } | undefined;
-  if (hit && hit.cq === cq) return hit.combos;
+  const cacheKey = ps.shapeId * state.cqs.length + cq.idx;
+  const hit = state.staticCombos.get(cacheKey) as StaticCombo[] | AssignProblem | undefined;
+  if (hit) return hit;
   const R = state.R;
   const groupsUsed: number[] = [];
   for (const [r, a] of ps.req) {
@@ -69,7 +71,7 @@ function staticCombos(state: SchedulerState, cq: CQState, ps: PodSetState): Stat
     const g = cq.groupOfResource[r];
     if (g < 0) {
       const problem = { message: `resource ${state.resources[r]} is not covered by ClusterQueue ${cq.name}` };
-      ps.comboCache = { cq, combos: problem };
+      state.staticCombos.set(cacheKey, problem);
       return problem;
     }
     if (!groupsUsed.includes(g)) groupsUsed.push(g);
@@ -79,7 +81,7 @@ function staticCombos(state: SchedulerState, cq: CQState, ps: PodSetState): Stat
     if (perGroup[i].length === 0) {
       const res = cq.groups[groupsUsed[i]].resources.map((r) => state.resources[r]).join(', ');
       const problem = { message: `no flavor for ${res} in ClusterQueue ${cq.name} matches podSet ${ps.spec.name}'s nodeSelector/tolerations` };
-      ps.comboCache = { cq, combos: problem };
+      state.staticCombos.set(cacheKey, problem);
       return problem;
     }
   }
@@ -101,7 +103,7 @@ function staticCombos(state: SchedulerState, cq: CQState, ps: PodSetState): Stat
     while (i >= 0 && ++pick[i] >= perGroup[i].length) { pick[i] = 0; i--; }
     if (i < 0) break;
   }
-  ps.comboCache = { cq, combos };
+  state.staticCombos.set(cacheKey, combos);
   return combos;
 }
 

@@ -77,8 +77,8 @@ export interface PodSetState {
   gpuPerPod: number;
   /** Signature of count × per-pod requests + selectors: equal shapes place alike. */
   shape: string;
-  /** Flavor choices for the queue it sits in (they depend only on the queue's spec). */
-  comboCache?: { cq: CQState; combos: unknown };
+  /** Interned `shape`. */
+  shapeId: number;
 }
 
 /** A workload in the working state. */
@@ -96,8 +96,8 @@ export interface WlState {
   admitted?: PodSetAdmission[];
   admittedAt?: number;
   evicting: boolean;
-  /** Signature of all podSets' shapes: equal shapes in one queue fare alike within a cycle. */
-  shape: string;
+  /** Interned signature of all podSets' shapes: equal shapes in one queue fare alike within a cycle. */
+  shapeId: number;
   /** Evicted by a node failure in this cycle; waits one cycle before re-admission. */
   requeuedFromFailure?: string;
   /** Scratch for the current cycle. */
@@ -154,6 +154,10 @@ export interface SchedulerState {
   unqueued: WlState[];
   pendingEvictions: { wl: WlState; message: string }[];
   seq: number;
+  /** Workload and podSet shape signatures → small integers. */
+  shapeIds: Map<string, number>;
+  /** Flavor combos per (podSet shape, queue): see flavor-assign.ts. */
+  staticCombos: Map<number, unknown>;
   /** Scratch array of length R (avoids allocating in hot loops). */
   scratchR: Float64Array;
 }

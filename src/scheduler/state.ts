@@ -106,7 +106,7 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
     localQueues: new Map(snap.localQueues.map((lq) => [workloadKey(lq.namespace, lq.name), lq.clusterQueue])),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, scratchR: new Float64Array(resources.length),
+    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, shapeIds: new Map(), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
   for (const rf of snap.resourceFlavors) {
     state.flavorIdx.set(rf.name, state.flavors.length);
@@ -127,19 +127,29 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
   return state;
 }
 
+function intern(state: SchedulerState, shape: string): number {
+  let id = state.shapeIds.get(shape);
+  if (id === undefined) { id = state.shapeIds.size; state.shapeIds.set(shape, id); }
+  return id;
+}
+
 function parseWorkload(state: SchedulerState, w: Workload): WlState {
   const prio = w.priority ?? (w.priorityClassName ? state.priorityClasses.get(w.priorityClassName) : undefined) ?? 0;
   const ws: WlState = {
     key: workloadKey(w.namespace, w.name), wl: w, seq: state.seq++, priority: prio, created: w.creationTimestamp,
-    durationMs: w.expectedDurationMs, shape: '', evicting: w.status?.evicting === true, admittedAt: w.status?.admittedAt,
+    durationMs: w.expectedDurationMs, shapeId: 0, evicting: w.status?.evicting === true, admittedAt: w.status?.admittedAt,
     podSets: w.podSets.map((spec) => {
       const req: [number, number][] = [];
-      for (const r in spec.requests) if (spec.requests[r] > 0) req.push([state.resIdx.get(r) as number, spec.requests[r]]);
-      const shape = `${spec.count}x${req.map(([r, a]) => `${r}:${a}`).join(',')}${spec.nodeSelector || spec.tolerations ? JSON.stringify([spec.nodeSelector, spec.tolerations]) : ''}`;
-      return { spec, count: spec.count, req, shape, gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
+      let shape = `${spec.count}x`;
+      for (const r in spec.requests) {
+        const a = spec.requests[r];
+        if (a > 0) { const ri = state.resIdx.get(r) as number; req.push([ri, a]); shape += `${ri}:${a},`; }
+      }
+      if (spec.nodeSelector || spec.tolerations) shape += JSON.stringify([spec.nodeSelector, spec.tolerations]);
+      return { spec, count: spec.count, req, shape, shapeId: intern(state, shape), gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
     }),
   };
-  ws.shape = ws.podSets.map((p) => p.shape).join(';');
+  ws.shapeId = ws.podSets.length === 1 ? ws.podSets[0].shapeId : intern(state, ws.podSets.map((p) => p.shape).join(';'));
   const cqName = state.localQueues.get(workloadKey(w.namespace, w.queueName));
   const cq = cqName === undefined ? undefined : state.cqByName.get(cqName);
   if (!cq) {

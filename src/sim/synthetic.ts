@@ -22,6 +22,10 @@ export interface SyntheticClusterSpec {
   gpusPerNode?: number;
   cohorts?: number;
   seed?: number;
+  /** Nominal quotas sum to this multiple of node capacity (>1 = oversubscribed, nodes bind first). */
+  quotaFactor?: number;
+  /** Prefix of workload names (to combine several snapshots). */
+  namePrefix?: string;
 }
 
 /** A snapshot with `nodes` 8-GPU nodes in two GPU models, `queues` ClusterQueues sharing them, and `pending` workloads. */
@@ -37,7 +41,7 @@ export function syntheticSnapshot(spec: SyntheticClusterSpec): SchedulerSnapshot
   const cohorts = spec.cohorts ?? Math.max(1, Math.floor(spec.queues / 25));
   const clusterQueues: ClusterQueue[] = [];
   for (let q = 0; q < spec.queues; q++) {
-    const share = Math.floor(perModelGpus / spec.queues);
+    const share = Math.floor((perModelGpus * (spec.quotaFactor ?? 1)) / spec.queues);
     clusterQueues.push({
       name: `cq-${q}`, cohort: `cohort-${q % cohorts}`, queueingStrategy: q % 3 === 0 ? 'StrictFIFO' : 'BestEffortFIFO',
       preemption: { withinClusterQueue: 'LowerPriority', reclaimWithinCohort: 'Any' },
@@ -56,7 +60,7 @@ export function syntheticSnapshot(spec: SyntheticClusterSpec): SchedulerSnapshot
     const gpus = sizes[Math.floor(rnd() * sizes.length)];
     const count = rnd() < 0.8 ? 1 : [2, 4][Math.floor(rnd() * 2)];
     workloads.push({
-      namespace: `ns-${q}`, name: `wl-${i}`, queueName: 'default', priority: Math.floor(rnd() * 4), creationTimestamp: i,
+      namespace: `ns-${q}`, name: `${spec.namePrefix ?? 'wl-'}${i}`, queueName: 'default', priority: Math.floor(rnd() * 4), creationTimestamp: i,
       expectedDurationMs: 60_000 + Math.floor(rnd() * 3_600_000),
       podSets: [{ name: 'worker', count, requests: { cpu: gpus * 8_000, memory: gpus * 64 * 2 ** 30, 'nvidia.com/gpu': gpus } }],
     });
