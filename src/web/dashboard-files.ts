@@ -24,8 +24,9 @@ export type UiTarget = { file: string; immutable: boolean } | { shell: true } | 
  * are "missing"; extension-less paths that name no file are the app's own routes (the shell).
  */
 export function resolveUiPath(root: string, rest: string): UiTarget {
+  // Any ".." is refused outright rather than normalized away: no legitimate URL has one.
+  if (rest.split(/[/\\]/).includes('..') || rest.includes('\0')) return { missing: true };
   const clean = normalize(`/${rest}`).replace(/^[/\\]+/, '');
-  if (clean.split(/[/\\]/).includes('..') || rest.includes('\0')) return { missing: true };
   const full = join(root, clean);
   if (!full.startsWith(root + sep) && full !== root) return { missing: true };
   if (clean && existsSync(full) && statSync(full).isFile()) return { file: clean, immutable: clean.startsWith('assets/') };

@@ -9,6 +9,11 @@ import { ErrorBox } from './ui/common.js';
 import { Layout } from './ui/layout.js';
 import { SignIn } from './ui/sign-in.js';
 import { PageSwitch } from './pages/page-switch.js';
+// Kind-specific views register themselves with the generic pages.
+import './pages/queue-views.js';
+import './pages/registry-views.js';
+import './pages/serving-views.js';
+import './pages/training-views.js';
 
 const PROJECT_KEY = 'capstan.project';
 

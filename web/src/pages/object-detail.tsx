@@ -81,7 +81,7 @@ export function ObjectDetail({ kind, name }: { kind: KindInfo; name: string }) {
         {tab === 'summary' ? (
           <>
             {view.Summary ? <view.Summary object={object} project={app.project} /> : null}
-            <div className="grid2">
+            <div className="grid-overview">
               <div className="panel">
                 <h2>About</h2>
                 <dl className="facts">

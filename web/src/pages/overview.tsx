@@ -72,7 +72,7 @@ export function Overview() {
           <p><code>capstan up --demo</code> trains, registers and serves a demo model if you want something to look at.</p>
         </EmptyState>
       ) : null}
-      <div className="grid2">
+      <div className="grid-overview">
         <div className="panel">
           <h2>Needs attention</h2>
           {!loaded ? <p className="muted" role="status">Loading…</p> : attention.length === 0 ? <p className="muted">Nothing is failing or waiting.</p> : (

@@ -90,9 +90,10 @@ class Collection {
   }
 
   private async list(signal: AbortSignal): Promise<void> {
-    const list = await apiJson<ObjectList>(this.path, { signal });
+    const list = await apiJson<ObjectList & { kind?: string }>(this.path, { signal });
     this.objects.clear();
-    for (const o of list.items) this.objects.set(o.metadata.name, o);
+    const kind = list.kind?.replace(/List$/, '');
+    for (const o of list.items) this.objects.set(o.metadata.name, o.kind || !kind ? o : { ...o, kind });
     this.resourceVersion = list.metadata.resourceVersion;
     this.loaded = true;
     this.error = undefined;

@@ -27,9 +27,25 @@ export function conditionsOf(o: KubeObject): Condition[] {
   return Array.isArray(c) ? (c as Condition[]) : [];
 }
 
+/** A verdict with its short label and the sentence that explains it. */
+export interface HealthVerdict {
+  health: Health;
+  label: string;
+  message?: string;
+}
+
+const overrides = new Map<string, (o: KubeObject) => HealthVerdict | undefined>();
+
+/** Lets a kind read its own status (e.g. a pending Workload is waiting, not failing). */
+export function registerHealth(kind: string, fn: (o: KubeObject) => HealthVerdict | undefined): void {
+  overrides.set(kind, fn);
+}
+
 /** The health and a short label plus the sentence that explains it. */
-export function healthOf(o: KubeObject): { health: Health; label: string; message?: string } {
+export function healthOf(o: KubeObject): HealthVerdict {
   if (o.metadata.deletionTimestamp) return { health: 'progressing', label: 'Deleting' };
+  const own = o.kind ? overrides.get(o.kind)?.(o) : undefined;
+  if (own) return own;
   const conds = conditionsOf(o);
   const failed = conds.find((c) => c.type === 'Failed' && c.status === 'True');
   if (failed) return { health: 'failing', label: failed.reason || 'Failed', message: failed.message };

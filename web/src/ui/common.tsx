@@ -6,6 +6,7 @@ import { healthOf, type Health } from '../state/health.js';
 /** A coloured badge with the health label (colour is never the only signal: the text says it). */
 export function HealthBadge({ object }: { object: KubeObject }) {
   const h = healthOf(object);
+  if (h.health === 'unknown' && h.label === '—') return <span className="muted small" title="no status reported">—</span>;
   return <Badge health={h.health} title={h.message}>{h.label}</Badge>;
 }
 

@@ -1,5 +1,6 @@
 /** An object's status conditions as a table. */
 import type { KubeObject } from '../api/client.js';
+import type { Health } from '../state/health.js';
 import { age, conditionsOf } from '../state/health.js';
 import { Badge, useNow } from './common.js';
 
@@ -16,7 +17,7 @@ export function ConditionsTable({ object }: { object: KubeObject }) {
           {conds.map((c) => (
             <tr key={c.type}>
               <td>{c.type}</td>
-              <td><Badge health={c.status === 'True' ? (c.type === 'Failed' ? 'failing' : 'ok') : c.status === 'False' ? (c.type === 'Failed' ? 'ok' : 'failing') : 'progressing'}>{c.status}</Badge></td>
+              <td><Badge health={conditionHealth(c.type, c.status)}>{c.status}</Badge></td>
               <td>{c.reason ?? ''}</td>
               <td className="msg">{c.message ?? ''}</td>
               <td>{age(c.lastTransitionTime, now)}</td>
@@ -26,4 +27,12 @@ export function ConditionsTable({ object }: { object: KubeObject }) {
       </table>
     </div>
   );
+}
+
+/** Red only where False means broken (Ready, Available) or a Failed/Evicted condition holds; other Falses are steps not taken yet. */
+function conditionHealth(type: string, status: string): Health {
+  const bad = /^(Failed|Evicted|Degraded|Preempted)$/.test(type);
+  if (status === 'True') return bad ? 'failing' : 'ok';
+  if (status === 'False') return bad ? 'ok' : /^(Ready|Available)$/.test(type) ? 'failing' : 'unknown';
+  return 'progressing';
 }
