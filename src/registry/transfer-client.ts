@@ -69,7 +69,7 @@ export async function uploadFile(t: TransferTarget, model: string, file: string,
     req.on('error', reject);
   });
   // the server may answer (an error) before reading the whole body: the answer wins over a broken pipe
-  const sent = pipeline(fs.createReadStream(file), h.stream, req).catch((err: unknown) => err);
+  const sent = pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), h.stream, req).catch((err: unknown) => err);
   let res: http.IncomingMessage;
   try {
     res = await response;
@@ -153,7 +153,7 @@ async function download(t: TransferTarget, versionName: string, query: string, d
   const h = hashing(onProgress);
   await fsp.mkdir(path.dirname(dest), { recursive: true });
   try {
-    await pipeline(res, h.stream, fs.createWriteStream(tmp, { flags: 'w' }));
+    await pipeline(res, h.stream, fs.createWriteStream(tmp, { flags: 'w', highWaterMark: 1 << 20 }));
     const got = h.digest();
     if (got !== expected.sha256) throw new ApiError('Invalid', `downloaded ${path.basename(dest)} hashes to ${got}, expected ${expected.sha256}: not saved`);
     await fsp.rename(tmp, dest);
