@@ -1,9 +1,10 @@
 /** InferenceService end to end on the embedded default: a real platform, real model-server children, the gateway. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { EventKind } from '../../src/api/kinds/event.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
@@ -21,8 +22,9 @@ before(async () => {
   tp = await startTestPlatform();
 });
 
+let stopped = false;
 after(async () => {
-  await tp?.stop();
+  if (!stopped) await tp?.stop();
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -50,4 +52,84 @@ test('apply → Ready → OIP REST and V1 answers through the gateway; rolling u
   assert.ok((result.values.get(13) ?? 0) > 0 && (result.values.get(23) ?? 0) > 0, `answers from both versions: ${JSON.stringify([...result.values])}`);
   assert.equal((await inferV2(st.url, 'digits', [1, 1])).value, 23);
   assert.deepEqual((rolled.status as { modelVersions: string[] }).modelVersions, [v2]);
+});
+
+test('canary split by percent, then promote under load with zero failures', async () => {
+  await tp.client.apply(InferenceServiceKind, isvcManifest('canary', { storageUri: v1 }, { canary: { storageUri: v2, trafficPercent: 25 } }));
+  const o = await waitFor(tp.client, 'canary', 'Ready with a canary', (s) => condTrue(s, 'Ready') && condTrue(s, 'CanaryReady') && (s.traffic ?? []).length === 2);
+  const url = (o.status as { url: string }).url;
+  const counts = new Map<number, number>();
+  for (let i = 0; i < 40; i++) {
+    const r = await inferV2(url, 'canary', [1, 1]);
+    assert.equal(r.status, 200);
+    counts.set(r.value!, (counts.get(r.value!) ?? 0) + 1);
+  }
+  const canaryShare = counts.get(23) ?? 0;
+  assert.ok(canaryShare >= 8 && canaryShare <= 12, `canary answered ${canaryShare} of 40 (25% expected): ${JSON.stringify([...counts])}`);
+  assert.equal((counts.get(13) ?? 0) + canaryShare, 40);
+
+  const load = loadLoop(url, 'canary', 4);
+  await new Promise((res) => setTimeout(res, 200));
+  // what `capstan rollout promote` does: the canary's model becomes the predictor's, the canary goes
+  await tp.client.apply(InferenceServiceKind, isvcManifest('canary', { storageUri: v2 }));
+  await waitFor(tp.client, 'canary', 'promoted', (s) => (s.revisions ?? []).length === 1 && s.traffic?.[0]?.percent === 100 && condTrue(s, 'Ready'));
+  const result = await load.stop();
+  assert.equal(result.failed, 0, result.failures.slice(0, 5).join('; '));
+  assert.equal((await inferV2(url, 'canary', [1, 1])).value, 23);
+});
+
+test('bad input reports a reason and leaves other services serving', async () => {
+  writeFileSync(join(dir, 'garbage.onnx'), 'not a model');
+  await tp.client.apply(InferenceServiceKind, isvcManifest('ghost', { model: 'nosuch@production' }));
+  await tp.client.apply(InferenceServiceKind, isvcManifest('broken', { storageUri: pathToFileURL(join(dir, 'garbage.onnx')).href }));
+  await tp.client.apply(InferenceServiceKind, isvcManifest('quitter', { runtime: 'custom', command: [process.execPath, '-e', 'console.error("cannot start: no GPU"); process.exit(1)'] }));
+  const reasonOf = (s: { conditions?: Array<{ type: string; reason?: string }> }) => s.conditions?.find((c) => c.type === 'Ready')?.reason;
+  const ghost = await waitFor(tp.client, 'ghost', 'ModelNotFound', (s) => reasonOf(s) === 'ModelNotFound');
+  assert.match(JSON.stringify(ghost.status), /nosuch/);
+  await waitFor(tp.client, 'broken', 'ModelLoadFailed', (s) => reasonOf(s) === 'ModelLoadFailed');
+  await waitFor(tp.client, 'quitter', 'CrashLoopBackOff', (s) => reasonOf(s) === 'CrashLoopBackOff', 20_000);
+  const events = await tp.client.list(EventKind, { namespace: 'default' });
+  const crash = events.items.find((e) => (e as { reason?: string }).reason === 'CrashLoopBackOff' && (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'quitter');
+  assert.ok(crash, 'a CrashLoopBackOff event');
+  assert.match(String((crash as { message?: string }).message), /cannot start: no GPU/);
+  const url = ((await tp.client.get(InferenceServiceKind, 'default', 'digits')).status as { url: string }).url;
+  assert.equal((await inferV2(url, 'digits', [1, 1])).value, 23);
+  for (const n of ['ghost', 'broken', 'quitter']) await tp.client.delete(InferenceServiceKind, 'default', n);
+});
+
+test('scale to zero when idle, wake on the next request', async () => {
+  await tp.client.apply(InferenceServiceKind, isvcManifest('sleepy', { storageUri: v1, minReplicas: 0 }, {}, {
+    'autoscaling.knative.dev/window': '6s',
+    'autoscaling.knative.dev/scale-to-zero-pod-retention-period': '0s',
+  }));
+  const o = await waitFor(tp.client, 'sleepy', 'Ready', (s) => condTrue(s, 'Ready') && (s.revisions?.[0]?.readyReplicas ?? 0) === 1);
+  const url = (o.status as { url: string }).url;
+  assert.equal((await inferV2(url, 'sleepy', [1, 1])).value, 13);
+  await waitFor(tp.client, 'sleepy', 'scaled to zero', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.reason === 'ScaledToZero') === true && (s.revisions?.[0]?.replicas ?? []).length === 0, 30_000);
+  const woke = await inferV2(url, 'sleepy', [2, 2]);
+  assert.equal(woke.status, 200);
+  assert.equal(woke.value, 2 + 4 + 10);
+  const events = (await tp.client.list(EventKind, { namespace: 'default' })).items.filter((e) => (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'sleepy');
+  const reasons = events.map((e) => (e as { reason?: string }).reason);
+  assert.ok(reasons.includes('ScaledToZero'), reasons.join(','));
+  assert.ok(events.some((e) => (e as { reason?: string; message?: string }).reason === 'ScaledUp' && /0 → 1/.test(String((e as { message?: string }).message))), JSON.stringify(events.map((e) => (e as { message?: string }).message)));
+});
+
+test('stopping the platform leaves no replica process behind', async () => {
+  const pids: number[] = [];
+  for (const o of (await tp.client.list(InferenceServiceKind, { namespace: 'default' })).items) {
+    for (const r of (o.status as { revisions?: Array<{ replicas?: Array<{ pid?: number }> }> }).revisions ?? []) for (const x of r.replicas ?? []) if (x.pid) pids.push(x.pid);
+  }
+  assert.ok(pids.length > 0);
+  stopped = true;
+  await tp.stop();
+  const alive = pids.filter((pid) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  });
+  assert.deepEqual(alive, []);
 });

@@ -98,12 +98,16 @@ export class ServiceAutoscaler {
   private hpa: HpaState | undefined;
   private prev: LoadCounters | undefined;
   private readonly key: string;
+  /** False until a replica was ready: like Knative's initial scale, a new service is not scaled before it ever served. */
+  private activated: boolean;
 
   constructor(readonly settings: ScalerSettings, now: number, readyReplicas: number) {
     this.key = JSON.stringify(settings);
     this.desired = readyReplicas > 0 ? Math.min(Math.max(readyReplicas, settings.config.minReplicas), settings.config.maxReplicas) : settings.initial;
-    if (settings.kind === 'kpa') this.kpa = kpaInitialState(settings.config, readyReplicas, now);
+    // without data the KPA holds its last decision: make that our starting count, not the ready count
+    if (settings.kind === 'kpa') this.kpa = { ...kpaInitialState(settings.config, readyReplicas, now), lastDesired: this.desired };
     else this.hpa = hpaInitialState();
+    this.activated = readyReplicas > 0;
   }
 
   /** True when these settings differ from the ones this autoscaler was built with. */
@@ -124,6 +128,13 @@ export class ServiceAutoscaler {
   /** One tick: returns the change when the desired count moved. */
   tick(counters: LoadCounters, readyReplicas: number, usage: UsageReading, now: number): ScaleChange | undefined {
     const from = this.desired;
+    if (!this.activated) {
+      if (readyReplicas === 0 && from > 0) {
+        this.prev = counters;
+        return undefined;
+      }
+      this.activated = true;
+    }
     if (this.settings.kind === 'kpa' && this.kpa) {
       const samples = this.prev ? [sampleFromCounters(this.prev, counters)] : [];
       this.prev = counters;
