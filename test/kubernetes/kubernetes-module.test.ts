@@ -82,7 +82,7 @@ test('an InferenceService annotated for the cluster runs there; failures flow ba
   await tp.client.create(isvcKind, { apiVersion: 'capstan.dev/v1alpha1', kind: 'InferenceService', metadata: { name: 'digits', namespace: 'team-a', annotations: { 'capstan.dev/cluster': 'gpu' } }, spec: { predictor: { storageUri: 'http://127.0.0.1:9/digits.onnx', minReplicas: 1, maxReplicas: 2, scaleMetric: 'cpu' } } });
   const dep = await until('Deployment', () => fake.list('Deployment').find((d) => d.metadata.labels[LABELS.name] === 'digits'));
   assert.equal(dep.spec.template.spec.containers[0].image, 'capstan:test');
-  assert.ok(fake.list('HorizontalPodAutoscaler').some((h) => h.metadata.labels[LABELS.name] === 'digits'));
+  await until('HPA', () => fake.list('HorizontalPodAutoscaler').find((h) => h.metadata.labels[LABELS.name] === 'digits'));
   const obj = (await get('InferenceService', 'team-a', 'digits'))!;
   assert.ok(obj.metadata.finalizers?.includes('capstan.dev/kubernetes-cleanup'));
   // The kubelet cannot pull the image: the reason reaches the InferenceService.
