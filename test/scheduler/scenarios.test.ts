@@ -239,3 +239,59 @@ test('fair sharing admits from the queue with the lower weighted share first', (
   const d = schedule(snap, 0, { fairSharing: true });
   assert.deepEqual(admitted(d), ['h1', 'h2', 'l1', 'l2']);
 });
+
+test('LowerOrNewerEqualPriority also preempts equal-priority workloads created later', () => {
+  const q = gpuQueue('q', [{ name: 'h100', gpu: 4 }], { preemption: { withinClusterQueue: 'LowerOrNewerEqualPriority' } });
+  const base = snapshot({ flavors: [modelFlavor('h100')], queues: [q], nodes: [gpuNode('n1', 8)], workloads: [gpuJob('newer', 'q', 4, { priority: 3, creationTimestamp: 50 })] });
+  const running = apply(base, schedule(base, 60), 60);
+  const d = schedule({ ...running, workloads: [...running.workloads, gpuJob('older', 'q', 4, { priority: 3, creationTimestamp: 10 })] }, 70);
+  assert.deepEqual(d.preemptions.map((p) => p.name), ['newer']);
+});
+
+test('borrowWithinCohort lets a borrowing workload preempt lower priority work of another borrower', () => {
+  const base = snapshot({
+    flavors: [modelFlavor('h100')],
+    queues: [
+      gpuQueue('a', [{ name: 'h100', gpu: 2 }], { cohort: 'org', preemption: { reclaimWithinCohort: 'Any', borrowWithinCohort: { policy: 'LowerPriority' } } }),
+      gpuQueue('b', [{ name: 'h100', gpu: 2 }], { cohort: 'org' }),
+      gpuQueue('idle', [{ name: 'h100', gpu: 4 }], { cohort: 'org' }),
+    ],
+    nodes: [gpuNode('n1', 8)],
+    workloads: [gpuJob('b-low', 'b', 6, { priority: 1, creationTimestamp: 1 })],
+  });
+  const running = apply(base, schedule(base, 1), 1);
+  const d = schedule({ ...running, workloads: [...running.workloads, gpuJob('a-high', 'a', 4, { priority: 5, creationTimestamp: 2 })] }, 2);
+  assert.deepEqual(d.preemptions.map((p) => [p.name, p.reason]), [['b-low', 'InCohortReclaimWhileBorrowing']]);
+  // Without borrowWithinCohort the same request (which needs borrowing) may not preempt.
+  const noBorrow = { ...running, clusterQueues: running.clusterQueues.map((q) => (q.name === 'a' ? { ...q, preemption: { reclaimWithinCohort: 'Any' as const } } : q)) };
+  assert.equal(schedule({ ...noBorrow, workloads: [...noBorrow.workloads, gpuJob('a-high', 'a', 4, { priority: 5, creationTimestamp: 2 })] }, 2).preemptions.length, 0);
+});
+
+test('a victim already being evicted is chosen again (idempotent) and the preemptor keeps waiting', () => {
+  const q = gpuQueue('q', [{ name: 'h100', gpu: 8 }], { preemption: { withinClusterQueue: 'LowerPriority' } });
+  const base = snapshot({ flavors: [modelFlavor('h100')], queues: [q], nodes: [gpuNode('n1', 8)], workloads: [gpuJob('low', 'q', 8, { priority: 0 })] });
+  const running = apply(base, schedule(base, 1), 1);
+  const withBoss = { ...running, workloads: [...running.workloads, gpuJob('boss', 'q', 8, { priority: 9, creationTimestamp: 5 })] };
+  const first = schedule(withBoss, 6);
+  assert.deepEqual(first.preemptions.map((p) => p.name), ['low']);
+  const evicting = { ...withBoss, workloads: withBoss.workloads.map((w) => (w.name === 'low' ? { ...w, status: { ...w.status, evicting: true } } : w)) };
+  const second = schedule(evicting, 7);
+  assert.deepEqual(second.preemptions.map((p) => p.name), ['low']);
+  assert.equal(pendingOf(second, 'boss')?.reason, 'Preempting');
+  assert.equal(second.admissions.length, 0);
+});
+
+test('usage summary reports usage, borrowed and available per flavor and resource', async () => {
+  const { clusterQueueUsage } = await import('../../src/scheduler/index.js');
+  const base = snapshot({
+    flavors: [modelFlavor('h100')],
+    queues: [gpuQueue('a', [{ name: 'h100', gpu: 4 }], { cohort: 'org' }), gpuQueue('b', [{ name: 'h100', gpu: 4 }], { cohort: 'org' })],
+    nodes: [gpuNode('n1', 8)],
+    workloads: [gpuJob('big', 'a', 6)],
+  });
+  const running = apply(base, schedule(base, 1), 1);
+  const gpuRow = (cq: string) => clusterQueueUsage(running, cq).find((r) => r.resource === 'nvidia.com/gpu');
+  assert.deepEqual(gpuRow('a'), { flavor: 'h100', resource: 'nvidia.com/gpu', nominalQuota: 4, borrowingLimit: undefined, lendingLimit: undefined, usage: 6, borrowed: 2, lent: 0, available: 2 });
+  assert.equal(gpuRow('b')?.lent, 2);
+  assert.equal(gpuRow('b')?.available, 2);
+});
