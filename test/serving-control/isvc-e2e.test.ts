@@ -1,12 +1,14 @@
 /** InferenceService end to end on the embedded default: a real platform, real model-server children, the gateway. */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { EventKind } from '../../src/api/kinds/event.js';
+import { capstanArgv } from '../support/spawn-capstan.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { condTrue, inferV2, isvcManifest, loadLoop, predictV1, waitFor, writeModel } from './isvc-helpers.js';
 
@@ -23,6 +25,16 @@ before(async () => {
 });
 
 let stopped = false;
+
+/** Runs the real CLI against the test platform. */
+function cli(args: string[]): Promise<string> {
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, capstanArgv(args), { env: { ...process.env, CAPSTAN_SERVER: tp.url, CAPSTAN_TOKEN: tp.token }, timeout: 30_000 }, (err, stdout, stderr) => {
+      if (err) reject(new Error(`capstan ${args.join(' ')} failed: ${stderr}${stdout}`));
+      else resolve(stdout);
+    });
+  });
+}
 after(async () => {
   if (!stopped) await tp?.stop();
   rmSync(dir, { recursive: true, force: true });
@@ -68,14 +80,19 @@ test('canary split by percent, then promote under load with zero failures', asyn
   assert.ok(canaryShare >= 8 && canaryShare <= 12, `canary answered ${canaryShare} of 40 (25% expected): ${JSON.stringify([...counts])}`);
   assert.equal((counts.get(13) ?? 0) + canaryShare, 40);
 
+  const status = await cli(['rollout', 'status', 'isvc/canary', '--no-wait']);
+  assert.match(status, /canary-[0-9a-f]{8}\s+canary\s+1\/1\s+25%/);
   const load = loadLoop(url, 'canary', 4);
   await new Promise((res) => setTimeout(res, 200));
-  // what `capstan rollout promote` does: the canary's model becomes the predictor's, the canary goes
-  await tp.client.apply(InferenceServiceKind, isvcManifest('canary', { storageUri: v2 }));
+  // the canary's model becomes the predictor's, the canary goes
+  assert.match(await cli(['rollout', 'promote', 'isvc/canary']), /promoted/);
   await waitFor(tp.client, 'canary', 'promoted', (s) => (s.revisions ?? []).length === 1 && s.traffic?.[0]?.percent === 100 && condTrue(s, 'Ready'));
   const result = await load.stop();
   assert.equal(result.failed, 0, result.failures.slice(0, 5).join('; '));
   assert.equal((await inferV2(url, 'canary', [1, 1])).value, 23);
+  const logs = await cli(['logs', 'isvc/canary', '--replica', '0']);
+  assert.match(logs, /"event":"ready"/);
+  assert.match(logs, /capstan: run 1 started/);
 });
 
 test('bad input reports a reason and leaves other services serving', async () => {

@@ -143,8 +143,9 @@ const modelSource = z
   .object({
     /** The registry reference as written in the spec. */
     ref: z.string().optional(),
-    /** The ModelVersion object it resolved to. */
+    /** The ModelVersion object it resolved to, and its version. */
     modelVersion: z.string().optional(),
+    version: z.string().optional(),
     storageUri: z.string().optional(),
     sha256: z.string().optional(),
   })
@@ -191,6 +192,8 @@ export const inferenceServiceStatus = z
     conditions: z.array(condition).optional(),
     stableRevision: z.string().optional(),
     latestRevision: z.string().optional(),
+    /** The stable revision before the current one: what `capstan rollout rollback` returns to. */
+    previousRevision: z.object({ name: z.string(), model: modelSource }).strict().optional(),
     revisions: z.array(revisionStatus).optional(),
     traffic: z.array(z.object({ revision: z.string(), percent: z.number(), role: z.string() }).strict()).optional(),
     modelVersions: z.array(z.string()).optional(),

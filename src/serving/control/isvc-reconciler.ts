@@ -171,7 +171,7 @@ export class InferenceServiceReconciler implements Reconciler {
       if (resolved) await this.d.resolver.release(resolved.sha256);
       return again;
     }
-    const model: RevisionModel = resolved ? { ...(resolved.ref ? { ref: resolved.ref } : {}), ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion } : {}), ...(resolved.storageUri ? { storageUri: resolved.storageUri } : {}), sha256: resolved.sha256 } : {};
+    const model: RevisionModel = resolved ? { ...(resolved.ref ? { ref: resolved.ref } : {}), ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion, version: resolved.version } : {}), ...(resolved.storageUri ? { storageUri: resolved.storageUri } : {}), sha256: resolved.sha256 } : {};
     const rr = new RevisionReplicas({ namespace: st.namespace, service: st.name, name, configHash: hash, template, model, modelPath }, this.d.runtime, this.d.paths);
     st.revisions.set(name, rr);
     if (st.object) void this.d.recorder.event(st.object, 'Normal', 'RevisionCreated', `revision ${name} for ${model.modelVersion ?? model.storageUri ?? 'custom runtime'}`);

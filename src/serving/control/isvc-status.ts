@@ -123,6 +123,11 @@ export function buildStatus(s: StatusInput): InferenceServiceStatus {
     const m = s.observed.get(t.revision)?.model;
     if (m) versions.add(m.modelVersion ?? m.storageUri ?? m.sha256 ?? '');
   }
+  let previous = s.prev.previousRevision;
+  if (stableName && s.prev.stableRevision && stableName !== s.prev.stableRevision) {
+    const old = (s.prev.revisions ?? []).find((r) => r.name === s.prev.stableRevision);
+    if (old) previous = { name: old.name, model: old.model };
+  }
   const out: InferenceServiceStatus = {
     ...(s.url ? { url: s.url } : {}),
     routeName: s.routeName,
@@ -130,6 +135,7 @@ export function buildStatus(s: StatusInput): InferenceServiceStatus {
     conditions,
     ...(stableName ? { stableRevision: stableName } : {}),
     ...(s.latest ? { latestRevision: s.latest } : {}),
+    ...(previous ? { previousRevision: previous } : {}),
     revisions,
     traffic: s.traffic.map((t) => ({ revision: t.revision, percent: Math.round(t.percent * 100) / 100, role: t.role })),
     modelVersions: [...versions].filter((v) => v !== ''),

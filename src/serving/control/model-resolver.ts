@@ -34,8 +34,9 @@ export interface ModelSourceSpec {
 export interface ResolvedModel {
   sha256: string;
   ref?: string;
-  /** The ModelVersion object name, for registry models. */
+  /** The ModelVersion object name and version, for registry models. */
   modelVersion?: string;
+  version?: string;
   storageUri?: string;
   fetcher: CacheFetcher;
   /** Registry directory artifacts: the .onnx file inside the directory. */
@@ -99,7 +100,7 @@ export class ModelResolver {
     const store = this.deps.registryStore;
     if (!store) throw new ModelSourceError('ModelFetchFailed', 'the model registry has no artifact store configured');
     const a = mv.spec.artifact;
-    const base = { sha256: a.sha256, ref, modelVersion: mv.metadata.name };
+    const base = { sha256: a.sha256, ref, modelVersion: mv.metadata.name, version: mv.spec.version };
     if (a.layout === 'file') return { ...base, fetcher: blobFetcher(store) };
     const onnx = a.files.filter((f) => f.path.endsWith('.onnx'));
     if (onnx.length !== 1) throw new ModelSourceError('UnsupportedModelFormat', `${mv.metadata.name} is a directory with ${onnx.length} .onnx files; the onnx runtime needs exactly one`);
