@@ -5,7 +5,8 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pushModel } from '../../src/registry/transfer-client.js';
 import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { EventKind } from '../../src/api/kinds/event.js';
 import { capstanArgv } from '../support/spawn-capstan.js';
@@ -130,6 +131,30 @@ test('scale to zero when idle, wake on the next request', async () => {
   const reasons = events.map((e) => (e as { reason?: string }).reason);
   assert.ok(reasons.includes('ScaledToZero'), reasons.join(','));
   assert.ok(events.some((e) => (e as { reason?: string; message?: string }).reason === 'ScaledUp' && /0 → 1/.test(String((e as { message?: string }).message))), JSON.stringify(events.map((e) => (e as { message?: string }).message)));
+});
+
+test('a service following a registry alias holds its version and rolls when the alias moves', async () => {
+  const t = { server: tp.url, token: tp.token, namespace: 'default' };
+  await pushModel(t, 'mnist', fileURLToPath(v1), { version: '1.0.0', aliases: ['production'] });
+  await pushModel(t, 'mnist', fileURLToPath(v2), { version: '2.0.0' });
+  await tp.client.apply(InferenceServiceKind, isvcManifest('reg', { model: 'mnist@production' }));
+  let o = await waitFor(tp.client, 'reg', 'Ready on 1.0.0', (s) => condTrue(s, 'Ready') && (s.modelVersions ?? []).includes('mnist-v1.0.0'));
+  const url = (o.status as { url: string }).url;
+  assert.equal((await inferV2(url, 'reg', [1, 1])).value, 13);
+  o = await waitFor(tp.client, 'reg', 'holder label', (_s, obj) => obj.metadata.labels?.['capstan.dev/model-version'] === 'mnist-v1.0.0');
+  const res = await fetch(`${tp.url}/apis/capstan.dev/v1alpha1/namespaces/default/models/mnist/aliases/production`, {
+    method: 'PUT',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.token}` },
+    body: JSON.stringify({ version: '2.0.0', reason: 'better' }),
+  });
+  assert.equal(res.status, 200, await res.text());
+  await waitFor(tp.client, 'reg', 'rolled to 2.0.0', (s, obj) => (s.modelVersions ?? []).join() === 'mnist-v2.0.0' && (s.revisions ?? []).length === 1 && obj.metadata.labels?.['capstan.dev/model-version'] === 'mnist-v2.0.0');
+  assert.equal((await inferV2(url, 'reg', [1, 1])).value, 23);
+  // rollback returns to the previous stable revision's exact version
+  assert.match(await cli(['rollout', 'rollback', 'isvc/reg']), /rolled back/);
+  const back = await waitFor(tp.client, 'reg', 'back on 1.0.0', (s) => (s.modelVersions ?? []).join() === 'mnist-v1.0.0' && (s.revisions ?? []).length === 1);
+  assert.equal((back.spec as { predictor: { model: string } }).predictor.model, 'mnist@1.0.0');
+  assert.equal((await inferV2(url, 'reg', [1, 1])).value, 13);
 });
 
 test('stopping the platform leaves no replica process behind', async () => {
