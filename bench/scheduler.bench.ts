@@ -145,7 +145,8 @@ function simBench(jobs: number, nodes: number, queues: number, policy: 'fifo' | 
 }
 
 const runs: Run[] = [];
-measure('warm-up', 'empty', 1000, 20, 5000, true);
+measure('warm-up', 'empty', 5000, 100, 50_000, true);
+measure('warm-up', 'preloaded', 5000, 100, 50_000, true, true);
 runs.push(measure('schedule(), reasons+ETAs', 'empty', 5000, 100, 50_000, true));
 runs.push(measure('schedule(), no explain', 'empty', 5000, 100, 50_000, false));
 runs.push(measure('cycle on built state', 'empty', 5000, 100, 50_000, true, true));

@@ -37,7 +37,12 @@ function demandOf(state: SchedulerState, cq: CQState, ws: WlState): { usage: [nu
   return { usage, mode, short };
 }
 
+type Demand = ReturnType<typeof demandOf>;
+
 function explainQueue(state: SchedulerState, cq: CQState, now: number, tried: number, out: PendingInfo[]): void {
+  // Quota does not move while explaining, so workloads of one shape share demand and quota message.
+  const demands = new Map<number, Demand>();
+  const quotaMessages = new Map<number, string>();
   const waiting: WlState[] = [];
   const origIdx: number[] = [];
   cq.pending.forEach((w, j) => { if (!w.cycleAdmitted) { waiting.push(w); origIdx.push(j); } });
@@ -54,7 +59,8 @@ function explainQueue(state: SchedulerState, cq: CQState, now: number, tried: nu
   const head = waiting[0];
   for (let i = 0; i < waiting.length; i++) {
     const ws = waiting[i];
-    const demand = demandOf(state, cq, ws);
+    let demand = demands.get(ws.shapeId);
+    if (demand === undefined && !demands.has(ws.shapeId)) { demand = demandOf(state, cq, ws); demands.set(ws.shapeId, demand); }
     let code: PendingReasonCode;
     let message: string;
     if (ws.cycleReason) {
@@ -62,7 +68,9 @@ function explainQueue(state: SchedulerState, cq: CQState, now: number, tried: nu
       message = ws.cycleReason.message;
     } else if (demand && demand.mode >= PREEMPT && demand.short) {
       code = 'QuotaExceeded';
-      message = shortfallMessage(state, cq, demand.short);
+      let m = quotaMessages.get(ws.shapeId);
+      if (m === undefined) { m = shortfallMessage(state, cq, demand.short); quotaMessages.set(ws.shapeId, m); }
+      message = m;
     } else if (cq.strict && i > 0) {
       code = 'WaitingInQueue';
       message = `waiting behind ${i} workload(s) in StrictFIFO ClusterQueue ${cq.name}; head ${head.key}: ${head.cycleReason?.message ?? 'pending'}`;

@@ -241,7 +241,8 @@ export function removeWorkload(state: SchedulerState, namespace: string, name: s
   const ws = state.workloads.get(workloadKey(namespace, name));
   if (!ws) return;
   if (ws.admitted) releaseAdmission(state, ws);
-  else if (ws.cq) {
+  else if (!ws.cq) state.unqueued = state.unqueued.filter((u) => u !== ws);
+  else {
     const i = ws.cq.pending.indexOf(ws);
     if (i >= 0) ws.cq.pending.splice(i, 1);
   }
