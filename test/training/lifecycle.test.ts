@@ -174,3 +174,18 @@ test('a Kubeflow PyTorchJob is accepted as is and its replicas get the rendezvou
   assert.match(master, /RANK=0 WORLD=3 ADDR=127\.0\.0\.1 PORT=\d+/);
   assert.match(w2, new RegExp(`RANK=2 WORLD=3 ADDR=127\\.0\\.0\\.1 PORT=${port}`));
 });
+
+test('capstan logs trainingjob/NAME --role --index -f streams a replica log until it ends', async () => {
+  const { logsCommand } = await import('../../src/cli/extensions/training-commands.js');
+  const { builtinKindRegistry } = await import('../../src/api/kinds/index.js');
+  await tp.client.create(TrainingJobKind, job('talk', { replicaSpecs: { Worker: sh('for i in 1 2 3; do echo "line $i from $CAPSTAN_INDEX"; sleep 0.2; done', { replicas: 2 }) } }));
+  await untilPhase('talk', ['Running', 'Succeeded']);
+  let text = '';
+  const env = { client: tp.client, kinds: builtinKindRegistry(), ctx: { server: tp.url, token: tp.token, project: 'default' }, out: () => undefined } as unknown as Parameters<typeof logsCommand>[0];
+  await logsCommand(env, ['trainingjob/talk'], { role: 'worker', index: '1', follow: true }, (s) => (text += s));
+  assert.equal(text, 'line 1 from 1\nline 2 from 1\nline 3 from 1\n');
+  let tail = '';
+  await logsCommand(env, ['tj', 'talk'], { role: 'Worker', index: '0', tail: '1' }, (s) => (tail += s));
+  assert.equal(tail, 'line 3 from 0\n');
+  await assert.rejects(logsCommand(env, ['tj/talk'], { role: 'ps' }, () => undefined), /role "ps" is not in this job/);
+});
