@@ -79,8 +79,11 @@ function explainQueue(state: SchedulerState, cq: CQState, now: number, tried: nu
       message = `waiting in ClusterQueue ${cq.name} behind ${i} workload(s)`;
     }
     const info: PendingInfo = { namespace: ws.wl.namespace, name: ws.wl.name, clusterQueue: cq.name, position: i + 1, reason: code, message };
+    const neverFits = code === 'Inadmissible' || !demand || demand.usage.some(([k, a]) => a > maxCapacity(cq, k));
+    // In StrictFIFO nothing passes a head that can never start, so nobody behind it has an ETA.
+    if (neverFits && cq.strict) known = false;
     if (code === 'Preempting') info.estimatedStart = now;
-    else if (known && demand && code !== 'Inadmissible' && demand.usage.every(([k, a]) => a <= maxCapacity(cq, k)) && code !== 'ClusterQueueStopped') {
+    else if (known && demand && !neverFits && code !== 'ClusterQueueStopped') {
       let start = t;
       if (code === 'NoNodeFits' && start === now) {
         // Quota is there but nodes are not: nothing can change before something finishes.

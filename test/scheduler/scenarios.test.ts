@@ -295,3 +295,18 @@ test('usage summary reports usage, borrowed and available per flavor and resourc
   assert.equal(gpuRow('b')?.lent, 2);
   assert.equal(gpuRow('b')?.available, 2);
 });
+
+test('StrictFIFO: nothing behind a head that can never start gets an ETA; BestEffortFIFO does', () => {
+  const mk = (strategy: 'StrictFIFO' | 'BestEffortFIFO') => {
+    const base = snapshot({
+      flavors: [modelFlavor('h100')], queues: [gpuQueue('q', [{ name: 'h100', gpu: 8 }], { queueingStrategy: strategy })], nodes: [gpuNode('n1', 8)],
+      workloads: [gpuJob('r', 'q', 8, { expectedDurationMs: 1000 })],
+    });
+    const running = apply(base, schedule(base, 0), 0);
+    return schedule({ ...running, workloads: [...running.workloads, gpuJob('huge', 'q', 16, { creationTimestamp: 1 }), gpuJob('small', 'q', 2, { creationTimestamp: 2 })] }, 10);
+  };
+  const strict = mk('StrictFIFO');
+  assert.equal(pendingOf(strict, 'huge')?.reason, 'Inadmissible');
+  assert.equal(pendingOf(strict, 'small')?.estimatedStart, undefined);
+  assert.equal(pendingOf(mk('BestEffortFIFO'), 'small')?.estimatedStart, 1000);
+});
