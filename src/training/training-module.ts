@@ -43,7 +43,7 @@ export function createTrainingModule(opts: TrainingModuleOptions = {}): Platform
       const controller = new TrainingJobController({
         client: ctx.client,
         runtime,
-        admission: opts.admission ? opts.admission(ctx) : new WorkloadAdmission(ctx.client, { assumeAdmittedAfterMs: opts.assumeAdmittedAfterMs ?? 3000 }),
+        admission: opts.admission ? opts.admission(ctx) : new WorkloadAdmission(ctx.client, { assumeAdmittedAfterMs: opts.assumeAdmittedAfterMs }),
         registrar: opts.registrar ? opts.registrar(ctx) : registryRegistrar(ctx),
         events: ctx.recorder('trainingjob-controller'),
         log,
