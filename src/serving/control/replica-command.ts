@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PredictorSpec } from '../../api/kinds/inference-service.js';
 import type { ProbeSpec, ProcessSpec } from '../../runtime/local/index.js';
 
@@ -63,11 +63,15 @@ export function repoRootDir(): string {
 /** Running from sources (tsx) or from the compiled dist/. */
 const FROM_SOURCES = import.meta.url.endsWith('.ts');
 
-/** argv (after node) that runs `capstan model-server ARGS`: bin/capstan.js when compiled, the sources under tsx. */
+/**
+ * argv (after node) that runs `capstan model-server ARGS`. It imports the model server's entry directly rather
+ * than through bin/capstan.js: the whole CLI's module graph costs about a second of every replica's cold start.
+ * Compiled: dist/src/serving/model-server/index.js; under tsx (tests from sources): the .ts entry.
+ */
 export function modelServerArgv(root: string, args: string[]): string[] {
-  if (!FROM_SOURCES) return [join(root, 'bin/capstan.js'), 'model-server', ...args];
-  const entry = join(root, 'src/serving/model-server/index.ts');
-  return ['--import', 'tsx', '-e', `import(${JSON.stringify(entry)}).then((m) => m.modelServerMain(process.argv.slice(1)))`, '--', ...args];
+  const entry = FROM_SOURCES ? join(root, 'src/serving/model-server/index.ts') : join(root, 'dist/src/serving/model-server/index.js');
+  const script = `import(${JSON.stringify(pathToFileURL(entry).href)}).then((m) => m.modelServerMain(process.argv.slice(1)))`;
+  return [...(FROM_SOURCES ? ['--import', 'tsx'] : []), '-e', script, '--', ...args];
 }
 
 function cpuCores(q: string | number | undefined): number | undefined {
