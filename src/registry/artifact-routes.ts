@@ -10,6 +10,7 @@ import { ModelVersionKind, type ModelVersionSpec } from '../api/kinds/model-vers
 import { MANIFEST_MEDIA_TYPE, receiveUpload, serveBlob, validateManifestPath, type PutResult } from '../artifacts/index.js';
 import type { ModelRegistry } from './model-registry.js';
 import { parseRegisterRequest } from './register-request.js';
+import { resolveModelRef } from './resolve-model-ref.js';
 import { registryApiError } from './registry-errors.js';
 import { REGISTRY_PREFIX, nameParam, namespaceParam, queryString, sha256Header, type RawParams } from './route-params.js';
 
@@ -66,6 +67,23 @@ export function registerArtifactRoutes(app: FastifyInstance, deps: ArtifactRoute
       const { object, created } = await deps.registry.register(ns, model, { ...request, file: { path: filename, sha256: stored.sha256 } }, deps.subjectOf(req)?.name ?? 'unknown');
       return reply.code(created ? 201 : 200).send(object);
     });
+  });
+
+  // A model reference (alias, range, latest) resolved server-side, so a pod's init container can
+  // fetch `…/models/digits/artifact?ref=production` without knowing versions: 307 to the version.
+  app.route({
+    method: ['GET', 'HEAD'],
+    url: `${REGISTRY_PREFIX}/models/:model/artifact`,
+    handler: async (req, reply) => {
+      const p = req.params as RawParams;
+      const ns = namespaceParam(p);
+      const model = nameParam(p, 'model');
+      const selector = queryString(req.query, 'ref');
+      const mv = await resolveModelRef(deps.registry.client, ns, selector ? `${model}@${selector}` : model);
+      const path = queryString(req.query, 'path');
+      const target = `/apis/capstan.dev/v1alpha1/namespaces/${ns}/${ModelVersionKind.plural}/${mv.metadata.name}/artifact${path !== undefined ? `?path=${encodeURIComponent(path)}` : ''}`;
+      return reply.code(307).header('location', target).send();
+    },
   });
 
   app.route({
