@@ -8,6 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/meta.js';
+import { LOCAL_CLUSTER_NAME, targetClusterOf } from '../api/kinds/cluster.js';
 import { TrainingJobKind } from '../api/kinds/training-job.js';
 import type { TrainingJobSpec, TrainingJobStatus } from '../api/kinds/training-job-schema.js';
 import type { LocalClient } from '../client/local-client.js';
@@ -62,6 +63,8 @@ export class TrainingJobController implements Reconciler {
       await this.d.runtime.stop(key, this.d.gracePeriodMs);
       return;
     }
+    // A job sent to a Kubernetes cluster is that runtime's to run, not this machine's.
+    if (targetClusterOf(job) !== LOCAL_CLUSTER_NAME) return;
     const uid = job.metadata.uid;
     if (this.d.runtime.keys().includes(key) && !this.d.runtime.has(key, uid)) await this.d.runtime.stop(key, this.d.gracePeriodMs);
     const spec = job.spec as TrainingJobSpec;

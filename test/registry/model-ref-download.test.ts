@@ -14,7 +14,7 @@ const base = '/apis/capstan.dev/v1alpha1/namespaces/default';
 const auth = () => ({ authorization: `Bearer ${tp.token}` });
 
 async function push(version: string, bytes: Buffer): Promise<void> {
-  const res = await fetch(`${tp.url}${base}/modelversions/blob-v${version}/artifact?model=blob&format=binary&filename=model.bin`, { method: 'PUT', body: bytes, headers: { ...auth(), 'content-type': 'application/octet-stream' } });
+  const res = await fetch(`${tp.url}${base}/modelversions/blob-v${version}/artifact?model=blob&format=binary&filename=model.bin`, { method: 'PUT', body: new Uint8Array(bytes), headers: { ...auth(), 'content-type': 'application/octet-stream' } });
   assert.ok(res.status === 201 || res.status === 200, `push ${version}: ${res.status} ${await res.text()}`);
 }
 

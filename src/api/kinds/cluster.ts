@@ -6,6 +6,14 @@ import { CAPSTAN_GROUP, CAPSTAN_VERSION, defineKind } from '../kind.js';
 /** The name of the Cluster object that stands for this machine. */
 export const LOCAL_CLUSTER_NAME = 'local';
 
+/** The annotation that sends an object to a cluster other than this machine. */
+export const CLUSTER_ANNOTATION = 'capstan.dev/cluster';
+
+/** The Cluster an object runs on: its `capstan.dev/cluster` annotation, else the local one. Local controllers act only on 'local'. */
+export function targetClusterOf(obj: { metadata: { annotations?: Record<string, string> } }): string {
+  return obj.metadata.annotations?.[CLUSTER_ANNOTATION] ?? LOCAL_CLUSTER_NAME;
+}
+
 const kubeconfigSource = z
   .object({
     /** A kubeconfig file on the Capstan server's filesystem. */

@@ -7,8 +7,7 @@
 export const FIELD_MANAGER = 'capstan';
 /** The finalizer that holds a Capstan object until its cluster objects are gone. */
 export const CLEANUP_FINALIZER = 'capstan.dev/kubernetes-cleanup';
-/** Annotation on a Capstan object naming the Cluster it runs on (absent: its flavor's cluster, else local). */
-export const CLUSTER_ANNOTATION = 'capstan.dev/cluster';
+export { CLUSTER_ANNOTATION } from '../../api/kinds/cluster.js';
 /** Label keys set on every object Capstan creates. */
 export const LABELS = {
   managedBy: 'app.kubernetes.io/managed-by',

@@ -6,12 +6,8 @@ import { ClusterKind, LOCAL_CLUSTER_NAME, type ClusterSpec } from '../../api/kin
 import type { KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
 import { KubernetesRuntime } from './kubernetes-runtime.js';
-import { CLUSTER_ANNOTATION } from './managed-labels.js';
 
-/** The Cluster an object runs on: its `capstan.dev/cluster` annotation, else `local`. */
-export function targetClusterOf(obj: KubeObject): string {
-  return obj.metadata.annotations?.[CLUSTER_ANNOTATION] ?? LOCAL_CLUSTER_NAME;
-}
+export { targetClusterOf } from '../../api/kinds/cluster.js';
 
 /** Runtimes by Cluster name. */
 export class RuntimeRegistry {
