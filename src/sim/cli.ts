@@ -22,8 +22,21 @@ function oneOf<T extends string>(name: string, v: string | undefined, allowed: r
 
 class UsageError extends Error {}
 
-/** Entry point of `capstan sim`; returns the process exit code (0 ok, 1 bad input, 2 usage). */
-export async function simMain(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s), err: (s: string) => void = (s) => process.stderr.write(s)): Promise<number> {
+/** Where simMain writes, and whether it sets process.exitCode (so callers that ignore the result still exit non-zero). */
+export interface SimIo {
+  out?: (s: string) => void;
+  err?: (s: string) => void;
+  setExitCode?: boolean;
+}
+
+/** Entry point of `capstan sim`; returns the exit code (0 ok, 1 bad input, 2 usage) and, by default, sets process.exitCode to it. */
+export async function simMain(argv: string[], io: SimIo = {}): Promise<number> {
+  const code = await run(argv, io.out ?? ((s) => process.stdout.write(s)), io.err ?? ((s) => process.stderr.write(s)));
+  if (code !== 0 && io.setExitCode !== false) process.exitCode = code;
+  return code;
+}
+
+async function run(argv: string[], out: (s: string) => void, err: (s: string) => void): Promise<number> {
   const args = argv[0] === 'sim' ? argv.slice(1) : argv;
   try {
     const { values } = parseArgs({

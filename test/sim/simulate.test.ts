@@ -67,23 +67,23 @@ test('simMain: table, JSON and SVG output; usage and input errors as exit codes'
     writeFileSync(join(dir, 'trace.csv'), 'id,submit_time,duration,queue,gpus\nj1,0,600,research,4\nj2,60,300,research,8\nbad,x,1,research,1\n');
     let out = '';
     let err = '';
-    const io = [(s: string) => { out += s; }, (s: string) => { err += s; }] as const;
+    const io = { out: (s: string) => { out += s; }, err: (s: string) => { err += s; }, setExitCode: false };
     const base = ['--trace', join(dir, 'trace.csv'), '--cluster', join(dir, 'cluster.yaml')];
-    assert.equal(await simMain(['sim', ...base, '--policy', 'fifo', '--svg', join(dir, 'u.svg')], ...io), 0);
+    assert.equal(await simMain(['sim', ...base, '--policy', 'fifo', '--svg', join(dir, 'u.svg')], io), 0);
     assert.match(out, /policy fifo: 2 jobs, 2 completed/);
     assert.match(err, /skipped 1 malformed row\(s\)[\s\S]*line 4: submit_time "x"/);
     assert.match(readFileSync(join(dir, 'u.svg'), 'utf8'), /^<svg[\s\S]*<\/svg>$/);
     out = '';
-    assert.equal(await simMain([...base, '--policy', 'drf', '--json'], ...io), 0);
+    assert.equal(await simMain([...base, '--policy', 'drf', '--json'], io), 0);
     const report = JSON.parse(out);
     assert.equal(report.policy, 'drf');
     assert.equal(report.skippedRows, 1);
-    assert.equal(await simMain([...base, '--strict'], ...io), 1);
-    assert.equal(await simMain([...base, '--policy', 'lottery'], ...io), 2);
+    assert.equal(await simMain([...base, '--strict'], io), 1);
+    assert.equal(await simMain([...base, '--policy', 'lottery'], io), 2);
     assert.match(err, /--policy must be one of fifo, priority, drf, sjf/);
-    assert.equal(await simMain(['--cluster', join(dir, 'cluster.yaml')], ...io), 2);
-    assert.equal(await simMain(['--trace', join(dir, 'missing.csv'), '--cluster', join(dir, 'cluster.yaml')], ...io), 1);
-    assert.equal(await simMain([...base, '--bogus'], ...io), 2);
+    assert.equal(await simMain(['--cluster', join(dir, 'cluster.yaml')], io), 2);
+    assert.equal(await simMain(['--trace', join(dir, 'missing.csv'), '--cluster', join(dir, 'cluster.yaml')], io), 1);
+    assert.equal(await simMain([...base, '--bogus'], io), 2);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
