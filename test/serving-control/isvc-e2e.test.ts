@@ -115,6 +115,19 @@ test('bad input reports a reason and leaves other services serving', async () =>
   for (const n of ['ghost', 'broken', 'quitter']) await tp.client.delete(InferenceServiceKind, 'default', n);
 });
 
+test('a custom runtime serves V1 on $PORT behind the gateway', async () => {
+  const server = `require('node:http').createServer((req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ predictions: [[42]], path: req.url, model: process.env.MODEL_NAME })); }).listen(Number(process.env.PORT), '127.0.0.1')`;
+  await tp.client.apply(InferenceServiceKind, isvcManifest('mine', { runtime: 'custom', command: [process.execPath, '-e', server] }));
+  const o = await waitFor(tp.client, 'mine', 'Ready', (s) => condTrue(s, 'Ready'));
+  const res = await fetch(`${(o.status as { url: string }).url}/v1/models/mine:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1]] }) });
+  assert.equal(res.status, 200);
+  const body = (await res.json()) as { predictions: number[][]; path: string; model: string };
+  assert.deepEqual(body.predictions, [[42]]);
+  assert.equal(body.path, '/v1/models/mine:predict');
+  assert.equal(body.model, 'mine');
+  await tp.client.delete(InferenceServiceKind, 'default', 'mine');
+});
+
 test('scale to zero when idle, wake on the next request', async () => {
   await tp.client.apply(InferenceServiceKind, isvcManifest('sleepy', { storageUri: v1, minReplicas: 0 }, {}, {
     'autoscaling.knative.dev/window': '6s',
