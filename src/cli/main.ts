@@ -8,6 +8,7 @@ import { formatCliError } from './cli-errors.js';
 import { configSet, configView } from './commands/config-command.js';
 import { applyCommand, deleteCommand, describeCommand, getCommand, type CommandEnv } from './commands/resource-commands.js';
 import { upCommand } from './commands/up-command.js';
+import { runDemo } from './commands/demo.js';
 import { registerExtensionCommands } from './extensions/index.js';
 
 /** The simulator's CLI module, loaded only by `capstan sim`. */
@@ -41,7 +42,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'log level (env CAPSTAN_LOG_LEVEL)')
     .option('--config <file>', 'server config file (YAML)')
     .option('--demo', 'also train, register and serve a demo model')
-    .action(async (o) => upCommand(o, out));
+    .action(async (o) => upCommand(o, out, o.demo ? runDemo : undefined));
 
   program
     .command('apply')
