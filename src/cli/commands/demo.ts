@@ -5,7 +5,7 @@
  * alias `production` at it and serves it with an InferenceService; then it sends one prediction
  * and prints the request so the user can send it too.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ApiError } from '../../api/errors.js';
@@ -19,9 +19,11 @@ const NS = 'default';
 /** One iris flower (sepal length/width, petal length/width in cm): a setosa. */
 const SAMPLE = [5.1, 3.5, 1.4, 0.2];
 
+/** bin/capstan.js of this installation, found by walking up to package.json (from src/ or dist/src/). */
 function binPath(): string {
-  // dist/src/cli/commands/demo.js → repo root is four levels up.
-  return join(dirname(fileURLToPath(import.meta.url)), '../../../../bin/capstan.js');
+  let dir = dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return join(dir, 'bin/capstan.js');
 }
 
 async function waitFor<T>(what: string, timeoutMs: number, poll: () => Promise<T | undefined>): Promise<T> {
