@@ -2,7 +2,8 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -126,6 +127,30 @@ test('a custom runtime serves V1 on $PORT behind the gateway', async () => {
   assert.equal(body.path, '/v1/models/mine:predict');
   assert.equal(body.model, 'mine');
   await tp.client.delete(InferenceServiceKind, 'default', 'mine');
+});
+
+test('an http:// storageUri is downloaded once into the model cache and served', async () => {
+  let downloads = 0;
+  const bytes = readFileSync(fileURLToPath(v1));
+  const srv = http.createServer((req, res) => {
+    if (req.url !== '/models/v1.onnx') return void res.writeHead(404).end();
+    downloads++;
+    res.end(bytes);
+  });
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+  try {
+    const uri = `http://127.0.0.1:${(srv.address() as { port: number }).port}/models/v1.onnx`;
+    await tp.client.apply(InferenceServiceKind, isvcManifest('web', { storageUri: uri, minReplicas: 2 }));
+    const o = await waitFor(tp.client, 'web', 'Ready with 2 replicas', (s) => condTrue(s, 'Ready') && s.revisions?.[0]?.readyReplicas === 2);
+    assert.equal((await inferV2((o.status as { url: string }).url, 'web', [1, 1])).value, 13);
+    assert.equal(downloads, 1);
+    await tp.client.apply(InferenceServiceKind, isvcManifest('missing', { storageUri: uri.replace('v1.onnx', 'nope.onnx') }));
+    await waitFor(tp.client, 'missing', 'ModelNotFound', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.reason === 'ModelNotFound') === true);
+  } finally {
+    await tp.client.delete(InferenceServiceKind, 'default', 'web');
+    await tp.client.delete(InferenceServiceKind, 'default', 'missing');
+    srv.close();
+  }
 });
 
 test('scale to zero when idle, wake on the next request', async () => {

@@ -15,6 +15,8 @@ import { Gateway } from '../gateway/index.js';
 import { autoscaleTick, wakeService, type AutoscaleLoopDeps } from './autoscale-loop.js';
 import { InferenceServiceReconciler } from './isvc-reconciler.js';
 import { registerIsvcLogRoutes } from './isvc-log-routes.js';
+import { registerIsvcMetricsRoutes } from './isvc-metrics-routes.js';
+import { registerIsvcProxyRoutes } from './isvc-proxy-routes.js';
 import { ModelResolver } from './model-resolver.js';
 import { repoRootDir } from './replica-command.js';
 import type { ServiceState } from './service-state.js';
@@ -98,6 +100,8 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
       });
       enqueue = (key) => controller.queue.add(key);
 
+      registerIsvcProxyRoutes(ctx.app, { client: ctx.client, subjectOf: ctx.subjectOf });
+      ctx.onStop(registerIsvcMetricsRoutes(ctx.app, { client: ctx.client, subjectOf: ctx.subjectOf, gateway, services, registry: ctx.metrics }));
       registerIsvcLogRoutes(ctx.app, {
         client: ctx.client,
         services,

@@ -14,7 +14,7 @@ import type { EventRecorder } from '../../controllers/runtime/event-recorder.js'
 import type { LocalRuntime } from '../../runtime/local/index.js';
 import type { Gateway, GatewayRoute } from '../gateway/index.js';
 import { buildStatus, type ObservedRevision } from './isvc-status.js';
-import { ModelSourceError, type ModelResolver, type ModelSourceSpec } from './model-resolver.js';
+import { ModelSourceError, type ModelResolver, type ModelSourceSpec, type ResolvedModel } from './model-resolver.js';
 import { revisionHash, templateOf, type RevisionTemplate } from './replica-command.js';
 import { RevisionReplicas, type ReplicaPaths, type RevisionModel } from './revision-replicas.js';
 import { ServiceAutoscaler, scalerSettings } from './service-autoscaler.js';
@@ -40,6 +40,13 @@ export interface IsvcReconcilerDeps {
 
 type Failure = { reason: string; message: string };
 
+interface FetchJob {
+  done: boolean;
+  promise?: Promise<void>;
+  path?: string;
+  error?: unknown;
+}
+
 function failureOf(err: unknown): Failure {
   if (err instanceof ModelSourceError) return { reason: err.reason, message: err.message };
   return { reason: 'InternalError', message: (err as Error).message };
@@ -48,6 +55,8 @@ function failureOf(err: unknown): Failure {
 /** Reconciles InferenceServices on the local runtime. */
 export class InferenceServiceReconciler implements Reconciler {
   readonly name = 'inferenceservice';
+  /** Model fetches in flight, by revision name. */
+  private readonly fetches = new Map<string, FetchJob>();
 
   constructor(private readonly d: IsvcReconcilerDeps) {}
 
@@ -153,7 +162,8 @@ export class InferenceServiceReconciler implements Reconciler {
     await this.holdModelVersion(obj, st, plan?.stable);
 
     const settled = (plan?.revisions ?? []).every((r) => (st.revisions.get(r.name)?.readyCount() ?? 0) >= r.desiredReplicas) && !st.busy() && !predictorError && !canaryError && (plan?.retire.length ?? 0) === 0;
-    return { requeueAfterMs: settled ? 15_000 : predictorError || canaryError ? 5000 : 1000 };
+    const downloading = predictorError?.reason === 'ModelDownloading' || canaryError?.reason === 'ModelDownloading';
+    return { requeueAfterMs: settled ? 15_000 : (predictorError || canaryError) && !downloading ? 5000 : 1000 };
   }
 
   /** The revision for a model + template, fetching and pinning the model the first time. */
@@ -164,18 +174,34 @@ export class InferenceServiceReconciler implements Reconciler {
     const name = `${st.name}-${hash.slice(0, 8)}`;
     const have = st.revisions.get(name);
     if (have) return have;
-    const modelPath = resolved ? await this.d.resolver.acquire(resolved) : undefined;
-    const again = st.revisions.get(name);
-    if (again) {
-      // a concurrent reconcile made it meanwhile: keep one pin
-      if (resolved) await this.d.resolver.release(resolved.sha256);
-      return again;
-    }
+    const modelPath = resolved ? await this.fetched(st, name, resolved) : undefined;
     const model: RevisionModel = resolved ? { ...(resolved.ref ? { ref: resolved.ref } : {}), ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion, version: resolved.version } : {}), ...(resolved.storageUri ? { storageUri: resolved.storageUri } : {}), sha256: resolved.sha256 } : {};
     const rr = new RevisionReplicas({ namespace: st.namespace, service: st.name, name, configHash: hash, template, model, modelPath }, this.d.runtime, this.d.paths);
     st.revisions.set(name, rr);
     if (st.object) void this.d.recorder.event(st.object, 'Normal', 'RevisionCreated', `revision ${name} for ${model.modelVersion ?? model.storageUri ?? 'custom runtime'}`);
     return rr;
+  }
+
+  /**
+   * The cached model file of a new revision. Fetching runs in the background: a reconcile never waits on a long
+   * download; it reports ModelDownloading and the fetch's end queues the next reconcile.
+   */
+  private async fetched(st: ServiceState, revision: string, resolved: ResolvedModel): Promise<string> {
+    let job = this.fetches.get(revision);
+    if (!job) {
+      const j: FetchJob = { done: false };
+      j.promise = this.d.resolver.acquire(resolved).then((p) => { j.path = p; }, (err: unknown) => { j.error = err; }).finally(() => {
+        j.done = true;
+        st.enqueue?.();
+      });
+      job = j;
+      this.fetches.set(revision, job);
+    }
+    if (!job.done) await Promise.race([job.promise, new Promise((r) => setTimeout(r, 200))]);
+    if (!job.done) throw new ModelSourceError('ModelDownloading', `fetching ${resolved.ref ?? resolved.storageUri ?? resolved.sha256} into the model cache`);
+    this.fetches.delete(revision);
+    if (job.error !== undefined) throw job.error;
+    return job.path!;
   }
 
   private setRoute(st: ServiceState, spec: InferenceServiceSpec, revisions: GatewayRoute['revisions']): void {

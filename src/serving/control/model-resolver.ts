@@ -14,7 +14,7 @@ import type { ResourceClient } from '../../client/resource-client.js';
 import { resolveModelRef } from '../../registry/index.js';
 
 /** Why a model could not be made available (becomes a condition reason). */
-export type ModelSourceReason = 'ModelNotFound' | 'ModelFetchFailed' | 'UnsupportedModelFormat';
+export type ModelSourceReason = 'ModelNotFound' | 'ModelFetchFailed' | 'UnsupportedModelFormat' | 'ModelDownloading';
 
 /** A model that could not be resolved or fetched, with the reason for the status condition. */
 export class ModelSourceError extends Error {
@@ -63,6 +63,7 @@ async function sha256OfFile(path: string): Promise<string> {
 export class ModelResolver {
   private readonly fileDigests = new Map<string, { key: string; sha256: string }>();
   private readonly urlDigests = new Map<string, Promise<{ sha256: string; tmp: string }>>();
+  private readonly urlSettled = new Set<string>();
 
   constructor(private readonly deps: ModelResolverDeps) {}
 
@@ -133,7 +134,16 @@ export class ModelResolver {
       if (!pending) {
         pending = this.download(uri);
         this.urlDigests.set(uri, pending);
-        pending.catch(() => this.urlDigests.delete(uri));
+        pending.then(() => this.urlSettled.add(uri), () => this.urlDigests.delete(uri));
+      }
+      // a reconcile must not wait on a long download: report it and look again later
+      if (!this.urlSettled.has(uri)) {
+        const outcome = await Promise.race([
+          pending.then(() => 'done' as const, (err: unknown) => ({ err })),
+          new Promise<'waiting'>((r) => setTimeout(() => r('waiting'), 200)),
+        ]);
+        if (outcome === 'waiting') throw new ModelSourceError('ModelDownloading', `downloading ${uri}`);
+        if (outcome !== 'done') throw outcome.err;
       }
       const { sha256, tmp } = await pending;
       return {
