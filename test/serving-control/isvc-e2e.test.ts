@@ -106,7 +106,7 @@ test('bad input reports a reason and leaves other services serving', async () =>
   const ghost = await waitFor(tp.client, 'ghost', 'ModelNotFound', (s) => reasonOf(s) === 'ModelNotFound');
   assert.match(JSON.stringify(ghost.status), /nosuch/);
   await waitFor(tp.client, 'broken', 'ModelLoadFailed', (s) => reasonOf(s) === 'ModelLoadFailed');
-  await waitFor(tp.client, 'quitter', 'CrashLoopBackOff', (s) => reasonOf(s) === 'CrashLoopBackOff', 20_000);
+  await waitFor(tp.client, 'quitter', 'CrashLoopBackOff', (s) => reasonOf(s) === 'CrashLoopBackOff');
   const events = await tp.client.list(EventKind, { namespace: 'default' });
   const crash = events.items.find((e) => (e as { reason?: string }).reason === 'CrashLoopBackOff' && (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'quitter');
   assert.ok(crash, 'a CrashLoopBackOff event');
@@ -161,7 +161,7 @@ test('scale to zero when idle, wake on the next request', async () => {
   const o = await waitFor(tp.client, 'sleepy', 'Ready', (s) => condTrue(s, 'Ready') && (s.revisions?.[0]?.readyReplicas ?? 0) === 1);
   const url = (o.status as { url: string }).url;
   assert.equal((await inferV2(url, 'sleepy', [1, 1])).value, 13);
-  await waitFor(tp.client, 'sleepy', 'scaled to zero', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.reason === 'ScaledToZero') === true && (s.revisions?.[0]?.replicas ?? []).length === 0, 30_000);
+  await waitFor(tp.client, 'sleepy', 'scaled to zero', (s) => s.conditions?.some((c) => c.type === 'Ready' && c.reason === 'ScaledToZero') === true && (s.revisions?.[0]?.replicas ?? []).length === 0);
   const woke = await inferV2(url, 'sleepy', [2, 2]);
   assert.equal(woke.status, 200);
   assert.equal(woke.value, 2 + 4 + 10);

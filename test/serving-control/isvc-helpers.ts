@@ -20,7 +20,7 @@ export function isvcManifest(name: string, predictor: Record<string, unknown>, e
 }
 
 /** Polls the object until `pred` holds; the error names the last status. */
-export async function waitFor(client: ResourceClient, name: string, what: string, pred: (s: InferenceServiceStatus, o: KubeObject) => boolean, timeoutMs = 30_000): Promise<KubeObject> {
+export async function waitFor(client: ResourceClient, name: string, what: string, pred: (s: InferenceServiceStatus, o: KubeObject) => boolean, timeoutMs = 90_000): Promise<KubeObject> {
   const end = Date.now() + timeoutMs;
   let last: KubeObject | undefined;
   for (;;) {
