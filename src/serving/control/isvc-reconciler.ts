@@ -4,6 +4,7 @@
  * no longer wanted and writes status. Level-triggered: it reads the object and the world each time.
  */
 import type { Logger } from 'pino';
+import { LOCAL_CLUSTER_NAME, targetClusterOf } from '../../api/kinds/cluster.js';
 import { InferenceServiceKind, type InferenceServiceSpec, type InferenceServiceStatus } from '../../api/kinds/inference-service.js';
 import { MODEL_VERSION_LABEL } from '../../api/kinds/model-version.js';
 import type { KubeObject } from '../../api/meta.js';
@@ -64,7 +65,8 @@ export class InferenceServiceReconciler implements Reconciler {
     const { namespace, name } = splitKey(key);
     const ns = namespace ?? 'default';
     const obj = await this.d.client.tryGet(InferenceServiceKind, ns, name);
-    if (!obj || obj.metadata.deletionTimestamp) return this.teardown(key);
+    // A service sent to a Kubernetes cluster runs there; this machine tears down anything it had.
+    if (!obj || obj.metadata.deletionTimestamp || targetClusterOf(obj) !== LOCAL_CLUSTER_NAME) return this.teardown(key);
     const spec = obj.spec as InferenceServiceSpec;
     const prev = (obj.status ?? {}) as InferenceServiceStatus;
     const p = spec.predictor;
