@@ -23,6 +23,10 @@ export interface KindView {
   /** Sort for the list (default: failing first, then name). */
   sort?(a: KubeObject, b: KubeObject): number;
   Summary?(props: { object: KubeObject; project: string }): ReactNode;
+  /** A form for "new" (the YAML editor stays one click away); `onYaml` switches to it with the form's YAML. */
+  NewForm?(props: { project: string; onYaml(text: string): void }): ReactNode;
+  /** Shown above the list (e.g. an upload form). */
+  ListExtra?(props: { project: string }): ReactNode;
   /** YAML for the "new" editor. */
   template?(project: string): string;
   emptyHint?: ReactNode;

@@ -35,6 +35,7 @@ export function ObjectList({ kind }: { kind: KindInfo }) {
         </div>
       </div>
       <ErrorBox error={col.error} title={`Cannot load ${title.toLowerCase()}`} />
+      {view.ListExtra ? <view.ListExtra project={app.project} /> : null}
       {col.loaded && col.items.length === 0 ? (
         <EmptyState title={`No ${title.toLowerCase()} ${kind.namespaced ? `in ${app.project}` : 'yet'}`}>
           {view.emptyHint ?? null}

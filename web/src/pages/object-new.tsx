@@ -17,6 +17,7 @@ export function ObjectNew({ kind }: { kind: KindInfo }) {
   const [problems, setProblems] = useState<LineProblem[]>([]);
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
+  const [mode, setMode] = useState<'form' | 'yaml'>(view.NewForm ? 'form' : 'yaml');
   const create = async () => {
     setBusy(true);
     const r = await applyYaml(text, app.project, app.kindByKind);
@@ -34,6 +35,13 @@ export function ObjectNew({ kind }: { kind: KindInfo }) {
   return (
     <section aria-labelledby="new-title">
       <h1 id="new-title">New {kindTitle(kind.kind, false).toLowerCase()}</h1>
+      {view.NewForm ? (
+        <div className="tabs" role="tablist" aria-label="How to describe it">
+          <button type="button" role="tab" aria-selected={mode === 'form'} onClick={() => setMode('form')}>Form</button>
+          <button type="button" role="tab" aria-selected={mode === 'yaml'} onClick={() => setMode('yaml')}>YAML</button>
+        </div>
+      ) : null}
+      {view.NewForm && mode === 'form' ? <view.NewForm project={app.project} onYaml={(t) => { setText(t); setMode('yaml'); }} /> : <>
       <p className="muted">Write the object as YAML (Capstan's own kinds, or a supported KServe, Kubeflow or Kueue dialect) and apply it. The server checks every field and points at the lines it cannot accept.</p>
       <ErrorBox error={error} title="Not created" />
       <YamlEditor value={text} onChange={(v) => { setText(v); setProblems([]); }} problems={problems} label={`${kind.kind} YAML`} />
@@ -41,6 +49,7 @@ export function ObjectNew({ kind }: { kind: KindInfo }) {
         <button type="button" className="primary" onClick={create} disabled={busy}>{busy ? 'Applying…' : 'Create'}</button>
         <button type="button" onClick={() => history.back()}>Cancel</button>
       </div>
+      </>}
     </section>
   );
 }

@@ -8,6 +8,7 @@ import { age } from '../state/health.js';
 import { href, Link } from '../state/router.js';
 import { EmptyState, ErrorBox, useNow } from '../ui/common.js';
 import { KIND_VIEWS } from './kind-views.js';
+import { ModelUpload } from './model-upload.js';
 
 interface AliasTarget { version: string; since: string; by: string }
 interface AliasMove { alias: string; from: string | null; to: string | null; by: string; at: string; reason: string; rollback?: boolean }
@@ -118,6 +119,7 @@ function ModelSummary({ object, project }: { object: KubeObject; project: string
           </div>
         )}
       </div>
+      <ModelUpload project={project} model={object.metadata.name} />
       {versions.length ? <AliasForm model={object} project={project} versions={versions.map((v) => mv(v).version)} aliases={Object.keys(s.aliases ?? {})} /> : null}
       <div className="panel">
         <h2>Alias history</h2>
@@ -146,6 +148,7 @@ KIND_VIEWS.Model = {
     { header: 'Task', value: (o) => String(o.spec?.task ?? ''), wide: true },
   ],
   Summary: ModelSummary,
+  ListExtra: ModelUpload,
   template: (project) => `apiVersion: capstan.dev/v1alpha1
 kind: Model
 metadata:

@@ -1,79 +1,18 @@
-/** Inference services: URL, replicas, traffic, revisions, and a "try it" panel speaking OIP. */
-import { useMemo, useState } from 'react';
+/** Inference services: URL, replicas, traffic, revisions, live charts, canary, a "try it" panel speaking OIP, replica logs. */
 import type { KubeObject } from '../api/client.js';
-import { collectionPath } from '../api/discovery.js';
 import { useApp } from '../state/app-context.js';
-import { Priority, useCollection } from '../state/collections.js';
 import { href, Link } from '../state/router.js';
-import { ErrorBox } from '../ui/common.js';
+import { CanaryPanel } from './isvc-canary.js';
+import { IsvcCharts, IsvcLogs } from './isvc-live.js';
+import { routeName } from './isvc-paths.js';
+import { TryIt } from './isvc-try-it.js';
 import { KIND_VIEWS } from './kind-views.js';
 
 interface Revision { name: string; role: string; model: { ref?: string; modelVersion?: string; storageUri?: string }; desiredReplicas: number; readyReplicas: number; replicas?: Array<{ index: number; state: string; ready: boolean; restarts: number; reason?: string }>; reason?: string }
 interface IsvcStatus { url?: string; revisions?: Revision[]; traffic?: Array<{ revision: string; percent: number; role: string }>; modelVersions?: string[]; autoscaler?: { metric: string; desiredReplicas: number; reason: string } }
-interface Tensor { name: string; datatype: string; shape: number[] }
-
 const st = (o: KubeObject) => (o.status ?? {}) as IsvcStatus;
 const replicas = (o: KubeObject) => (st(o).revisions ?? []).reduce((a, r) => ({ ready: a.ready + r.readyReplicas, desired: a.desired + r.desiredReplicas }), { ready: 0, desired: 0 });
 
-/** The gateway's route name for a service (the project is appended outside "default"). */
-export function routeName(o: KubeObject): string {
-  const ns = o.metadata.namespace ?? 'default';
-  return ns === 'default' ? o.metadata.name : `${o.metadata.name}.${ns}`;
-}
-
-/** An OIP v2 request with zeros in every input, shaped by the signature (-1 dims become 1). */
-export function oipRequestFor(inputs: Tensor[]): string {
-  const body = {
-    inputs: inputs.map((t) => {
-      const shape = t.shape.map((d) => (d < 0 ? 1 : d));
-      const n = shape.reduce((a, b) => a * b, 1);
-      return { name: t.name, datatype: t.datatype, shape, data: Array.from({ length: Math.min(n, 4096) }, () => (t.datatype === 'BOOL' ? false : 0)) };
-    }),
-  };
-  return JSON.stringify(body, null, 2);
-}
-
-function TryIt({ object, project }: { object: KubeObject; project: string }) {
-  const app = useApp();
-  const mvKind = app.kindByKind('ModelVersion');
-  const versions = useCollection(mvKind ? collectionPath(mvKind, project) : undefined, Priority.related);
-  const mvName = st(object).modelVersions?.[0] ?? st(object).revisions?.find((r) => r.role === 'stable')?.model.modelVersion;
-  const signature = (versions.items.find((v) => v.metadata.name === mvName)?.spec as { signature?: { inputs: Tensor[] } } | undefined)?.signature;
-  const initial = useMemo(() => (signature ? oipRequestFor(signature.inputs) : '{\n  "inputs": []\n}'), [signature]);
-  const [body, setBody] = useState<string>();
-  const [answer, setAnswer] = useState<string>();
-  const [error, setError] = useState<string>();
-  const url = st(object).url ? `${st(object).url}/v2/models/${routeName(object)}/infer` : undefined;
-  const send = async () => {
-    if (!url) return;
-    setError(undefined);
-    setAnswer(undefined);
-    try {
-      const t0 = performance.now();
-      const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: body ?? initial });
-      const text = await res.text();
-      setAnswer(`HTTP ${res.status} in ${(performance.now() - t0).toFixed(0)} ms\n${text}`);
-    } catch {
-      setError(`The browser could not call ${url}. The gateway listens on another port, so it must allow this page's origin (CORS). From a terminal: curl -X POST ${url} -H 'content-type: application/json' -d @request.json`);
-    }
-  };
-  return (
-    <div className="panel">
-      <h2>Try it</h2>
-      {!url ? <p className="muted">The service has no URL yet: it appears once the controller has routed it.</p> : (
-        <>
-          <p className="small muted">POST <code>{url}</code>{signature ? ` · request built from ${mvName}'s signature` : ' · no signature known: write the inputs yourself'}</p>
-          <label className="field"><span>Request (Open Inference Protocol v2)</span>
-            <textarea className="code" rows={8} style={{ minHeight: '8rem' }} value={body ?? initial} onChange={(e) => setBody(e.target.value)} spellCheck={false} />
-          </label>
-          <button type="button" className="primary" onClick={send}>Send</button>
-          <ErrorBox error={error} title="Not sent" />
-          {answer ? <pre className="code" aria-label="Answer" style={{ marginTop: '.75rem', maxHeight: '16rem' }}>{answer}</pre> : null}
-        </>
-      )}
-    </div>
-  );
-}
 
 KIND_VIEWS.InferenceService = {
   columns: [
@@ -125,7 +64,10 @@ KIND_VIEWS.InferenceService = {
             </table>
           </div>
         </div>
+        <IsvcCharts object={object} />
+        <CanaryPanel object={object} />
         <TryIt object={object} project={project} />
+        <IsvcLogs object={object} />
       </>
     );
   },

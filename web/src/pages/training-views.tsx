@@ -6,6 +6,8 @@ import { Priority, useCollection } from '../state/collections.js';
 import { registerHealth, type Health } from '../state/health.js';
 import { href, Link } from '../state/router.js';
 import { KIND_VIEWS } from './kind-views.js';
+import { TrainingForm } from './training-form.js';
+import { JobCharts, JobLogs } from './training-live.js';
 
 interface RoleStatus { active: number; succeeded: number; failed: number; restarts?: number }
 interface JobStatus { phase?: string; replicaStatuses?: Record<string, RoleStatus>; metrics?: Record<string, number>; workload?: string; registeredModelVersion?: string; startTime?: string; completionTime?: string; restarts?: number; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> }
@@ -41,6 +43,7 @@ KIND_VIEWS.TrainingJob = {
     const pending = (wl?.status as { pending?: { reason: string; message: string; position?: number; estimatedStart?: string } } | undefined)?.pending;
     const s = js(object);
     return (
+      <>
       <div className="grid2">
         <div className="panel">
           <h2>Run</h2>
@@ -62,6 +65,9 @@ KIND_VIEWS.TrainingJob = {
           <p className="small">{Object.entries(s.metrics ?? {}).map(([k, v]) => `${k} = ${v}`).join(' · ') || 'No metrics reported yet (a replica prints them as JSON lines).'}</p>
         </div>
       </div>
+      <JobCharts object={object} />
+      <JobLogs object={object} />
+      </>
     );
   },
   template: (project) => `apiVersion: capstan.dev/v1alpha1
@@ -83,5 +89,6 @@ spec:
   output:
     model: digits
 `,
+  NewForm: TrainingForm,
   emptyHint: <p>A training job waits in its project's queue, starts all its replicas together, streams metrics and can register the model it produced.</p>,
 };
