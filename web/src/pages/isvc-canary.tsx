@@ -20,7 +20,8 @@ export function CanaryPanel({ object }: { object: KubeObject }) {
   const [msg, setMsg] = useState<{ ok?: string; error?: string }>({});
   const [busy, setBusy] = useState(false);
   useEffect(() => setValue(share?.percent ?? 0), [share?.percent]);
-  if (!share && !status.previousRevision) return null;
+  // after a rollback that removed the canary the panel stays to say so
+  if (!share && !status.previousRevision && !msg.ok && !msg.error) return null;
   const patch = async (body: Record<string, unknown>, done: string) => {
     setBusy(true);
     setMsg({});

@@ -16,6 +16,8 @@ interface Revision { name: string; role: string; desiredReplicas: number; replic
 
 const clock = (t: number | undefined) => (t === undefined ? '' : new Date(t).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit', second: '2-digit' }));
 
+const span = (secs: number) => (secs < 60 ? `${secs} s` : `${Math.round(secs / 60)} min`);
+
 /** Live charts of a service. */
 export function IsvcCharts({ object }: { object: KubeObject }) {
   const { data, error } = usePolling<{ intervalSeconds: number; samples: Sample[] }>(isvcPath(object, 'metrics'), 3000);
@@ -24,8 +26,8 @@ export function IsvcCharts({ object }: { object: KubeObject }) {
   return (
     <section className="panel" aria-labelledby="charts-title">
       <div className="spread" style={{ marginBottom: '.25rem' }}>
-        <h2 id="charts-title" style={{ margin: 0 }}>Traffic</h2>
-        <span className="muted small">sampled every {data?.intervalSeconds ?? 2} s, last {Math.round((s.length * (data?.intervalSeconds ?? 2)) / 60)} min · refreshed every 3 s</span>
+        <h2 id="charts-title" style={{ margin: 0 }}>Live metrics</h2>
+        <span className="muted small">sampled every {data?.intervalSeconds ?? 2} s, {span(s.length * (data?.intervalSeconds ?? 2))} kept · refreshed every 3 s</span>
       </div>
       <ErrorBox error={error} title="Charts paused" />
       <div className="charts">

@@ -34,7 +34,7 @@ KIND_VIEWS.InferenceService = {
               <dt>URL</dt><dd>{s.url ? <code>{s.url}/v2/models/{routeName(object)}</code> : 'not routed yet'}</dd>
               <dt>Replicas</dt><dd>{replicas(object).ready} ready of {replicas(object).desired}</dd>
               {s.autoscaler ? <><dt>Autoscaler</dt><dd>{s.autoscaler.desiredReplicas} wanted on {s.autoscaler.metric}: {s.autoscaler.reason}</dd></> : null}
-              {s.modelVersions?.length ? <><dt>Model versions</dt><dd>{s.modelVersions.map((v) => mv ? <Link key={v} href={href(project, mv.plural, v)}>{v} </Link> : v)}</dd></> : null}
+              {s.modelVersions?.length ? <><dt>Model</dt><dd>{s.modelVersions.map((v) => (mv && !v.includes(':') ? <Link key={v} href={href(project, mv.plural, v)}>{v} </Link> : <code key={v}>{v} </code>))}</dd></> : null}
             </dl>
           </div>
           <div className="panel">

@@ -70,6 +70,15 @@ export function LineChart({ title, series, unit, xLabels, testId }: { title: str
           {series.map((s, i) => (
             <path key={s.name} d={linePath(s.values, n, lo, top, W, H)} fill="none" stroke={s.colour ?? COLOURS[i % COLOURS.length]} strokeWidth={2} vectorEffect="non-scaling-stroke" strokeLinejoin="round" />
           ))}
+          {series.map((s, i) => {
+            // the newest point is marked, so a series of one point is visible too
+            const last = s.values.length - 1;
+            const v = s.values[last];
+            if (v === null || v === undefined || !Number.isFinite(v)) return null;
+            const x = n <= 1 ? W : (last / (n - 1)) * W;
+            const y = H - ((v - lo) / (top - lo || 1)) * H;
+            return <ellipse key={`${s.name}-dot`} cx={x} cy={y} rx={2.5} ry={3} fill={s.colour ?? COLOURS[i % COLOURS.length]} />;
+          })}
         </svg>
       )}
       {series.length > 1 ? (
