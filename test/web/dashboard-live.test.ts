@@ -148,4 +148,30 @@ describe('dashboard live pages in a real browser', { skip }, () => {
     await page.locator('[data-testid="chart-accuracy"]').waitFor();
     await shot('training-live');
   });
+
+  test('the live pages in dark theme and at phone width: no sideways scrolling', async () => {
+    await page.goto(ui('p/default/inferenceservices/sum'));
+    await page.locator('[data-testid="chart-rps"]').waitFor();
+    await page.evaluate(() => document.documentElement.setAttribute('data-theme', 'dark'));
+    await shot('isvc-dark');
+    const phoneCtx = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true });
+    try {
+      const phone = await phoneCtx.newPage();
+      await phone.goto(ui(''));
+      await phone.getByLabel('API token').fill(tp.token);
+      await phone.getByRole('button', { name: 'Sign in' }).click();
+      await phone.locator('[data-ready="true"]').waitFor();
+      for (const p of ['p/default/inferenceservices/sum', 'p/default/trainingjobs/from-form', 'p/default/trainingjobs/~new', 'p/default/models']) {
+        await phone.goto(ui(p));
+        await phone.locator('main h1').first().waitFor();
+        const path = join(shots, `phone-${p.split('/').slice(2).join('-').replace('~', '')}.png`);
+        await phone.screenshot({ path, fullPage: true });
+        console.log(`screenshot: ${path}`);
+        const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+        assert.ok(overflow <= 1, `/ui/${p} scrolls sideways by ${overflow}px at 390px`);
+      }
+    } finally {
+      await phoneCtx.close();
+    }
+  });
 });

@@ -132,7 +132,7 @@ export function TrainingForm({ project, onYaml }: { project: string; onYaml(text
               </label>
             </div>
             <label className="field"><span>Command and arguments (one per line)</span>
-              <textarea className="plain" rows={3} value={r.command} onChange={(e) => setRole(i, { command: e.target.value })} spellCheck={false} {...input(`${b}.template.command`)} />
+              <textarea className="plain" rows={4} value={r.command} onChange={(e) => setRole(i, { command: e.target.value })} spellCheck={false} {...input(`${b}.template.command`)} />
               <FieldError id={`err-${b}.template.command`} error={err(`${b}.template.command`)} />
             </label>
             {d.roles.length > 1 ? <button type="button" onClick={() => set({ roles: d.roles.filter((_, j) => j !== i) })}>Remove role {r.role}</button> : null}
