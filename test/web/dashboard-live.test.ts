@@ -97,7 +97,7 @@ describe('dashboard live pages in a real browser', { skip }, () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Roll back' }).click();
     await page.getByRole('status').filter({ hasText: 'Rolled back' }).waitFor();
-    assert.equal((await tp.client.get(InferenceServiceKind, 'default', 'sum')).spec?.canary, undefined);
+    assert.equal(((await tp.client.get(InferenceServiceKind, 'default', 'sum')).spec as { canary?: unknown }).canary, undefined);
   });
 
   test('a model file uploads with a progress bar and is registered as a version', async () => {
