@@ -72,6 +72,14 @@ describe('dashboard live pages in a real browser', { skip }, () => {
     await out.waitFor({ timeout: 15_000 });
     assert.equal((await out.textContent())?.trim(), '5.5');
     await page.getByText('HTTP 200').waitFor();
+    // a request the model cannot take: the model server's words are shown
+    await field.fill('1');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByRole('alert').filter({ hasText: 'Refused: the model server answered' }).waitFor();
+    await shot('isvc-try-it-refused');
+    await field.fill('1, 2');
+    await page.getByRole('button', { name: 'Send', exact: true }).click();
+    await page.getByText('HTTP 200').waitFor();
     // a few more requests, then the requests/s chart shows them
     for (let i = 0; i < 8; i++) await page.getByRole('button', { name: 'Send', exact: true }).click();
     await page.waitForFunction(() => Number(document.querySelector('[data-testid="chart-rps"]')?.getAttribute('data-max') ?? 0) > 0, undefined, { timeout: 20_000 });

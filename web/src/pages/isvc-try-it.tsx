@@ -4,7 +4,7 @@
  * server's same-origin proxy (the gateway is on another port without CORS), with the answer shown.
  */
 import { useEffect, useMemo, useState } from 'react';
-import { apiFetch, apiJson, errorText, type KubeObject } from '../api/client.js';
+import { apiFetch, apiJson, ApiError, errorText, type KubeObject } from '../api/client.js';
 import { collectionPath } from '../api/discovery.js';
 import { useApp } from '../state/app-context.js';
 import { Priority, useCollection } from '../state/collections.js';
@@ -90,7 +90,12 @@ export function TryIt({ object, project }: { object: KubeObject; project: string
       }
       setAnswer({ status: res.status, ms: performance.now() - t0, text, outputs, revision: res.headers.get('x-capstan-revision') ?? undefined });
     } catch (err) {
-      setError(errorText(err));
+      // The model server's own refusals ({"error": "..."}) are answers to show, not transport failures.
+      const body = err instanceof ApiError ? (err.status as { kind?: string; error?: string }) : undefined;
+      if (err instanceof ApiError && body && body.kind !== 'Status' && err.httpStatus > 0) {
+        setAnswer({ status: err.httpStatus, ms: performance.now() - t0, text: JSON.stringify(body, null, 2) });
+        setError(body.error ? `the model server answered: ${body.error}` : errorText(err));
+      } else setError(errorText(err));
     } finally {
       setBusy(false);
     }
@@ -127,7 +132,7 @@ export function TryIt({ object, project }: { object: KubeObject; project: string
               </button>
             ) : null}
           </div>
-          <div style={{ marginTop: '.75rem' }}><ErrorBox error={error} title="Not sent" /></div>
+          <div style={{ marginTop: '.75rem' }}><ErrorBox error={error} title={answer ? "Refused" : "Not sent"} /></div>
           {answer ? (
             <div className="answer" aria-live="polite">
               <p className="small"><span className={`badge ${answer.status < 300 ? 'ok' : 'failing'}`}>HTTP {answer.status}</span> in {answer.ms.toFixed(0)} ms{answer.revision ? ` · answered by revision ${answer.revision}` : ''}</p>

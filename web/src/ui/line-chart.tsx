@@ -60,7 +60,7 @@ export function LineChart({ title, series, unit, xLabels, testId }: { title: str
       <figcaption id={`${id}-t`}>
         <strong>{title}</strong> <span className="muted small">{latest.join(' · ')}</span>
       </figcaption>
-      {n === 0 ? <p className="muted small chart-empty">No data yet.</p> : (
+      {n === 0 ? <p className="muted small chart-empty">No data yet: samples arrive every few seconds.</p> : (
         <svg className="chart" viewBox={`-28 -6 ${W + 34} ${H + 20}`} preserveAspectRatio="none" role="img" aria-label={`${title}: ${latest.join(', ')}`}>
           <line x1={0} y1={H} x2={W} y2={H} className="axis" />
           <line x1={0} y1={0} x2={W} y2={0} className="grid" />
