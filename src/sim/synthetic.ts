@@ -1,18 +1,10 @@
 // Deterministic synthetic clusters and workloads for benchmarks and tests (seeded PRNG, no
 // Math.random), shaped like a GPU training cluster: mostly 1–8 GPU jobs, some multi-pod gangs.
+import { seededRandom } from '../random/seeded-random.js';
 import type { ClusterQueue, Node, SchedulerSnapshot, Workload } from '../scheduler/types.js';
 
 /** Small seeded PRNG (mulberry32): same seed, same sequence. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom };
 
 /** Parameters of a synthetic cluster. */
 export interface SyntheticClusterSpec {

@@ -1,4 +1,5 @@
 /** Test fixtures: temporary model repositories built in code, and a small server harness. */
+import { seededRandom } from '../../src/random/seeded-random.js';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,16 +11,7 @@ import { runModelServer, type ModelServerHandle, type ModelServerOptions } from 
 export const ALL_DATATYPES = ['BOOL', 'UINT8', 'UINT16', 'UINT32', 'UINT64', 'INT8', 'INT16', 'INT32', 'INT64', 'FP16', 'FP32', 'FP64', 'BYTES'] as const;
 
 /** Deterministic pseudo-random numbers (mulberry32). */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const rng = seededRandom;
 
 /** Writes `<repo>/<name>/<version>/model.onnx` (and config.json when given). */
 export function addModel(repo: string, name: string, version: number, bytes: Uint8Array, config?: object): void {

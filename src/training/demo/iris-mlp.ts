@@ -3,6 +3,7 @@
  * (Adam), in plain TypeScript. Seeded, so the same options give the same model. The input
  * standardisation is folded into the first layer, so the exported model takes raw measurements.
  */
+import { seededRandom } from '../../random/seeded-random.js';
 
 /** Training options. */
 export interface IrisMlpOptions {
@@ -23,17 +24,8 @@ export interface IrisMlp {
   classes: string[];
 }
 
-// mulberry32: a tiny seeded generator, so weight initialisation is reproducible.
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// mulberry32, so weight initialisation is reproducible.
+const rng = seededRandom;
 
 /** Every fifth row of each class is held out for testing (a stratified, deterministic 80/20 split). */
 export function splitIris(x: number[][], y: number[]): { train: number[]; test: number[] } {
