@@ -62,6 +62,8 @@ export function ModelUpload({ project, model: fixedModel }: { project: string; m
   const [error, setError] = useState<string>();
   const [done, setDone] = useState<KubeObject>();
   const [ac, setAc] = useState<AbortController>();
+  // a new key empties the file input after a successful upload
+  const [fileKey, setFileKey] = useState(0);
   const submit = async (e: FormEvent) => {
     e.preventDefault();
     setError(undefined);
@@ -86,6 +88,7 @@ export function ModelUpload({ project, model: fixedModel }: { project: string; m
       const mv = await apiJson<KubeObject>(`${base(project, model)}/versions`, { method: 'POST', body: JSON.stringify(body) });
       setDone(mv);
       setFile(undefined);
+      setFileKey((k) => k + 1);
     } catch (err) {
       if ((err as Error).name !== 'AbortError') setError(errorText(err));
       else setError('Upload cancelled: nothing was registered.');
@@ -100,7 +103,7 @@ export function ModelUpload({ project, model: fixedModel }: { project: string; m
       <h2 id="upload-title">Upload a model version</h2>
       <div className="form-grid">
         {fixedModel ? null : <label className="field"><span>Model</span><input type="text" value={model} onChange={(e) => setModel(e.target.value.trim())} placeholder="digits" autoComplete="off" /></label>}
-        <label className="field"><span>File (ONNX is inspected for its signature)</span><input type="file" onChange={(e) => setFile(e.target.files?.[0])} /></label>
+        <label className="field"><span>File (ONNX is inspected for its signature)</span><input key={fileKey} type="file" onChange={(e) => setFile(e.target.files?.[0])} /></label>
         <label className="field"><span>Version (optional: next patch)</span><input type="text" value={version} onChange={(e) => setVersion(e.target.value)} placeholder="1.2.0" autoComplete="off" /></label>
         <label className="field"><span>Metrics (optional)</span><input type="text" value={metrics} onChange={(e) => setMetrics(e.target.value)} placeholder="accuracy=0.97, loss=0.08" autoComplete="off" /></label>
         <label className="field"><span>Point an alias at it (optional)</span><input type="text" value={alias} onChange={(e) => setAlias(e.target.value.trim())} placeholder="staging" autoComplete="off" /></label>
