@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import pino from 'pino';
 import { HttpClient } from '../../src/client/http-client.js';
 import { loadServerConfig } from '../../src/server/config.js';
-import { startPlatform, type Platform } from '../../src/server/platform.js';
+import { startPlatform, type Platform, type PlatformExtensions } from '../../src/server/platform.js';
 
 /** A platform for a test, with an HTTP client signed in as admin. */
 export interface TestPlatform {
@@ -17,11 +17,11 @@ export interface TestPlatform {
   stop(): Promise<void>;
 }
 
-/** Starts the platform; call stop() in an after() hook. */
-export async function startTestPlatform(overrides: Record<string, unknown> = {}): Promise<TestPlatform> {
+/** Starts the platform (optionally with other modules); call stop() in an after() hook. */
+export async function startTestPlatform(overrides: Record<string, unknown> = {}, ext: PlatformExtensions = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'capstan-test-'));
   const cfg = loadServerConfig({ port: 0, gatewayPort: 0, dataDir, logLevel: 'silent', ...overrides }, {});
-  const platform = await startPlatform(cfg, {}, pino({ level: 'silent' }));
+  const platform = await startPlatform(cfg, ext, pino({ level: 'silent' }));
   const token = platform.adminToken!;
   return {
     platform,
