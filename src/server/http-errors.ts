@@ -42,6 +42,6 @@ export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply
   const headers: Record<string, string> = {};
   if (apiErr.reason === 'Unauthorized') headers['www-authenticate'] = 'Bearer realm="capstan"';
   if (apiErr.details?.retryAfterSeconds) headers['retry-after'] = String(apiErr.details.retryAfterSeconds);
-  void req;
+  if (apiErr.code >= 500) req.log?.error?.({ reason: apiErr.reason }, apiErr.message);
   reply.code(apiErr.code).headers(headers).send(apiErr.toStatus());
 }

@@ -157,5 +157,3 @@ function parseNameFieldSelector(v: string): string {
   return m[1];
 }
 
-/** Re-export for tests that need the kind of a route. */
-export type { Kind };

@@ -50,7 +50,6 @@ export interface WatchOptions {
 export interface ObjectStoreOptions {
   now?: () => Date;
   newUid?: () => string;
-  /** Resource of each kind by resource key, to cascade deletes into kinds the store was told about. */
 }
 
 const MAX_CONFLICT_RETRIES = 16;
