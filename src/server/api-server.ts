@@ -12,6 +12,7 @@ import type { LocalClient } from '../client/local-client.js';
 import { ApiMetrics } from './api-metrics.js';
 import type { Authorizer, Subject, TokenAuthenticator } from './auth.js';
 import { sendError } from './http-errors.js';
+import { actionForRequest } from './path-authorization.js';
 import { registerResourceRoutes } from './resource-routes.js';
 
 /** What the API server is built from. */
@@ -71,6 +72,12 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     const subject = deps.authenticator.authenticate(req.headers.authorization);
     if (!subject) throw new ApiError('Unauthorized', req.headers.authorization ? 'the bearer token is not valid' : 'a bearer token is required (Authorization: Bearer <token>)');
     (req as FastifyRequest & { subject: Subject }).subject = subject;
+    const q = req.query as Record<string, string | undefined> | undefined;
+    const action = actionForRequest(req.method, path, q?.watch === 'true' || q?.watch === '1');
+    if (action) {
+      const d = await deps.authorizer.authorize(subject, action);
+      if (!d.allowed) throw new ApiError('Forbidden', `${action.verb} ${action.resource}${action.subresource ? `/${action.subresource}` : ''} is forbidden: ${d.reason ?? 'not allowed'}`);
+    }
   });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
