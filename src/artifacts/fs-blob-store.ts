@@ -2,13 +2,14 @@ import { randomUUID } from 'node:crypto';
 import { promises as fsp } from 'node:fs';
 import type { FileHandle } from 'node:fs/promises';
 import path from 'node:path';
-import { Readable, Writable } from 'node:stream';
+import { Readable, type Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobInfo, BlobStore, GetRange, PutOptions, PutResult } from './blob-store.js';
 import { assertSha256, blobKey, isSha256 } from './digest.js';
 import { DigestGuard, classifyPutError, validatePutOptions, watchSource } from './digest-guard.js';
 import { ArtifactError, artifactErrorFromIo } from './errors.js';
 import { resolveRange } from './byte-range.js';
+import { CoalescingFileSink } from './coalescing-file-sink.js';
 
 /** Hooks to simulate storage faults in tests (e.g. throw an ENOSPC error mid-upload). */
 export interface FsFaultHooks {
@@ -26,6 +27,7 @@ export interface FsBlobStoreOptions {
 }
 
 const TEMP_SUFFIX = '.partial';
+const READ_CHUNK_BYTES = 1024 * 1024;
 
 /** Filesystem BlobStore: temp file, fsync, rename into `blobs/sha256/ab/<sha>`, fsync the directory. */
 export class FsBlobStore implements BlobStore {
@@ -83,40 +85,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   private fileSink(fh: FileHandle, state: { failed: boolean }): Writable {
-    const hooks = this.opts.faults;
-    const noSync = this.opts.noSync === true;
-    let offset = 0;
-    return new Writable({
-      write(chunk: Buffer, _enc, cb) {
-        (async () => {
-          await hooks?.beforeWrite?.(offset, chunk);
-          let done = 0;
-          while (done < chunk.length) {
-            const { bytesWritten } = await fh.write(chunk, done, chunk.length - done);
-            done += bytesWritten;
-          }
-          offset += chunk.length;
-        })().then(
-          () => cb(),
-          (err: Error) => {
-            state.failed = true;
-            cb(err);
-          },
-        );
-      },
-      final(cb) {
-        // data must be durable before the rename makes it visible, or a power cut could expose a hole-filled blob
-        if (noSync) cb();
-        else
-          fh.sync().then(
-            () => cb(),
-            (err: Error) => {
-              state.failed = true;
-              cb(err);
-            },
-          );
-      },
-    });
+    return new CoalescingFileSink(fh, state, this.opts.faults, this.opts.noSync === true);
   }
 
   /** fsyncs the directory holding the new entry, plus parents we just created, so the rename survives a crash. */
@@ -171,7 +140,8 @@ export class FsBlobStore implements BlobStore {
         await fh.close();
         return Readable.from([]);
       }
-      return fh.createReadStream({ start: r.start, end: r.end });
+      // big reads: each one is a thread-pool round trip, and 64 KiB ones made downloads latency-bound
+      return fh.createReadStream({ start: r.start, end: r.end, highWaterMark: READ_CHUNK_BYTES });
     } catch (err) {
       await fh.close().catch(() => undefined);
       throw artifactErrorFromIo(err, 'reading a blob');

@@ -1,6 +1,7 @@
 /** Public surface of the artifact layer: content-addressed blobs (filesystem | S3), directories, GC, HTTP helpers, model cache. */
 export type { BlobStore, BlobInfo, GetRange, PutOptions, PutResult } from './blob-store.js';
 export { FsBlobStore, type FsBlobStoreOptions, type FsFaultHooks } from './fs-blob-store.js';
+export { CoalescingFileSink, type CoalescingFileSinkOptions } from './coalescing-file-sink.js';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
 export {
   ArtifactError,
