@@ -2,10 +2,13 @@
  * Model server benchmark: raw onnxruntime session.run (batch 1 and best batch), a plain node:http
  * server calling session.run per request (baseline), and Capstan REST JSON, REST binary and gRPC,
  * at concurrency 1 and 64, on a protocol-bound small MLP and a compute-bound large MLP.
- * The load generator runs in a worker thread with keep-alive connections. Table, then one JSON line.
+ * The load generator runs in its own child process (as a real client would) with keep-alive
+ * connections, so its CPU never shares the server's event loop or heap. Table, then one JSON line.
  */
-import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
-import { createServer, request as httpRequest, Agent } from 'node:http';
+import { fork } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createServer } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -23,13 +26,76 @@ interface LoadResult { requests: number; errors: number; seconds: number; p50: n
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const THREADS = 1;
+/** Comma-separated substrings of "<model> <scenario>" to run (for profiling one case); unset = everything. */
+const ONLY = process.env.BENCH_ONLY?.split(',').filter((t) => t !== '');
+const wanted = (model: string, scenario: string): boolean => !ONLY || ONLY.some((t) => `${model} ${scenario}`.includes(t));
 
 function percentile(sorted: number[], p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
 
-// ---------------------------------------------------------------- load generator (worker)
+// ---------------------------------------------------------------- load generator (child process)
+/**
+ * One keep-alive HTTP/1.1 connection on a raw socket, one request in flight, sending a prebuilt
+ * request buffer and parsing only status + Content-Length. node:http's client costs more CPU per
+ * request than the servers under test, so with it the load generator, not the server, was the limit.
+ */
+class RawHttpConnection {
+  private buf: Buffer | undefined;
+  private pending: ((ok: boolean) => void) | undefined;
+  private closed = false;
+
+  private constructor(private readonly socket: Socket) {
+    socket.setNoDelay(true);
+    socket.on('data', (c: Buffer) => this.onData(c));
+    const fail = (): void => { this.closed = true; this.finish(false); };
+    socket.on('error', fail);
+    socket.on('close', fail);
+  }
+
+  static open(port: number): Promise<RawHttpConnection> {
+    return new Promise((resolve, reject) => {
+      const s = connect(port, '127.0.0.1', () => resolve(new RawHttpConnection(s)));
+      s.once('error', reject);
+    });
+  }
+
+  get alive(): boolean { return !this.closed; }
+
+  send(request: Buffer): Promise<boolean> {
+    return new Promise((resolve) => {
+      this.pending = resolve;
+      this.socket.write(request);
+    });
+  }
+
+  close(): void { this.socket.destroy(); }
+
+  private finish(ok: boolean): void {
+    const p = this.pending;
+    this.pending = undefined;
+    p?.(ok);
+  }
+
+  private onData(c: Buffer): void {
+    const buf = this.buf ? Buffer.concat([this.buf, c]) : c;
+    const end = buf.indexOf('\r\n\r\n');
+    if (end < 0) { this.buf = buf; return; }
+    const head = buf.toString('latin1', 0, end);
+    const m = /\r\ncontent-length:\s*(\d+)/i.exec(head);
+    const total = end + 4 + (m ? Number(m[1]) : 0);
+    if (buf.length < total) { this.buf = buf; return; }
+    this.buf = buf.length > total ? buf.subarray(total) : undefined;
+    this.finish(head.startsWith('HTTP/1.1 200'));
+  }
+}
+
+function rawRequest(path: string, body: Buffer, extraHeaders: string): Buffer {
+  const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n${extraHeaders}\r\n`;
+  return Buffer.concat([Buffer.from(head, 'latin1'), body]);
+}
+
 async function runLoad(job: LoadJob): Promise<LoadResult> {
   const row = Float32Array.from({ length: job.inputSize }, (_, i) => (i % 7) / 7);
   const jsonBody = Buffer.from(JSON.stringify({ inputs: [{ name: 'input', datatype: 'FP32', shape: [1, job.inputSize], data: Array.from(row) }] }));
@@ -38,7 +104,6 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     parameters: { binary_data_output: true },
   }));
   const binBody = Buffer.concat([header, Buffer.from(row.buffer)]);
-  const agent = new Agent({ keepAlive: true, maxSockets: job.concurrency });
   let grpcClient: any;
   if (job.mode === 'grpc') {
     const def = protoLoader.loadSync(grpcServiceProtoPath(), { keepCase: true, longs: Number });
@@ -47,31 +112,29 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   }
   const grpcReq = { model_name: job.model, inputs: [{ name: 'input', datatype: 'FP32', shape: [1, job.inputSize] }], raw_input_contents: [Buffer.from(row.buffer)] };
 
-  const once = (): Promise<boolean> => new Promise((resolve) => {
-    if (job.mode === 'grpc') {
-      grpcClient.ModelInfer(grpcReq, (err: unknown) => resolve(!err));
-      return;
-    }
-    const binary = job.mode === 'rest-binary';
-    const body = binary ? binBody : jsonBody;
-    const headers: Record<string, string | number> = { 'content-length': body.length, 'content-type': 'application/json' };
-    if (binary) headers['inference-header-content-length'] = header.length;
-    const path = job.mode === 'plain' ? '/infer' : `/v2/models/${job.model}/infer`;
-    const req = httpRequest({ host: '127.0.0.1', port: job.port, method: 'POST', path, agent, headers }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode === 200));
-    });
-    req.on('error', () => resolve(false));
-    req.end(body);
+  const path = job.mode === 'plain' ? '/infer' : `/v2/models/${job.model}/infer`;
+  const httpReq = job.mode === 'rest-binary'
+    ? rawRequest(path, binBody, `Inference-Header-Content-Length: ${header.length}\r\n`)
+    : rawRequest(path, jsonBody, '');
+  const conns: RawHttpConnection[] = [];
+  const grpcOnce = (): Promise<boolean> => new Promise((resolve) => {
+    grpcClient.ModelInfer(grpcReq, (err: unknown) => resolve(!err));
   });
+  // Each lane owns one connection and reopens it if the server closed it.
+  const lane = (i: number) => async (): Promise<boolean> => {
+    if (job.mode === 'grpc') return grpcOnce();
+    if (!conns[i]?.alive) conns[i] = await RawHttpConnection.open(job.port);
+    return conns[i].send(httpReq);
+  };
+  const lanes = Array.from({ length: job.concurrency }, (_, i) => lane(i));
 
   // Warm up connections and JIT.
-  await Promise.all(Array.from({ length: job.concurrency }, () => once()));
+  await Promise.all(lanes.map((once) => once()));
   const latencies: number[] = [];
   let errors = 0;
   const start = performance.now();
   const end = start + job.durationMs;
-  await Promise.all(Array.from({ length: job.concurrency }, async () => {
+  await Promise.all(lanes.map(async (once) => {
     while (performance.now() < end) {
       const t = performance.now();
       const ok = await once();
@@ -80,21 +143,28 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     }
   }));
   const seconds = (performance.now() - start) / 1000;
-  agent.destroy();
+  for (const c of conns) c?.close();
   grpcClient?.close();
   latencies.sort((a, b) => a - b);
   return { requests: latencies.length, errors, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
-if (!isMainThread) {
-  runLoad(workerData as LoadJob).then((r) => parentPort!.postMessage(r));
+const LOAD_GENERATOR_FLAG = '--load-generator';
+const isLoadGenerator = process.argv.includes(LOAD_GENERATOR_FLAG);
+
+if (isLoadGenerator) {
+  process.once('message', (job: LoadJob) => {
+    runLoad(job).then((r) => process.send!(r, () => process.exit(0)));
+  });
 }
 
 function load(job: LoadJob): Promise<LoadResult> {
   return new Promise((resolve, reject) => {
-    const w = new Worker(new URL(import.meta.url), { workerData: job });
-    w.once('message', (r: LoadResult) => { void w.terminate(); resolve(r); });
-    w.once('error', reject);
+    const child = fork(fileURLToPath(import.meta.url), [LOAD_GENERATOR_FLAG], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
+    child.once('message', (r: LoadResult) => resolve(r));
+    child.once('error', reject);
+    child.once('exit', (code) => { if (code !== 0) reject(new Error(`load generator exited with ${code}`)); });
+    child.send(job);
   });
 }
 
@@ -159,7 +229,16 @@ async function plainServer(path: string): Promise<{ port: number; close: () => P
   };
 }
 
-interface Row { model: string; scenario: string; concurrency: number; rowsPerSec: number; p50Ms: number; p99Ms: number; errors: number }
+/** serverCpuUsPerReq: CPU the serving process spent per request (user+sys), steadier than rows/s on a shared machine. */
+interface Row { model: string; scenario: string; concurrency: number; rowsPerSec: number; p50Ms: number; p99Ms: number; errors: number; serverCpuUsPerReq?: number }
+
+/** Runs one load job and measures this (serving) process's CPU time per request while it ran. */
+async function measured(job: LoadJob): Promise<LoadResult & { cpuUsPerReq: number }> {
+  const before = process.cpuUsage();
+  const r = await load(job);
+  const d = process.cpuUsage(before);
+  return { ...r, cpuUsPerReq: (d.user + d.system) / Math.max(1, r.requests) };
+}
 
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'capstan-bench-'));
@@ -195,18 +274,18 @@ async function main(): Promise<void> {
 
       const plain = await plainServer(path);
       try {
-        for (const c of [1, 64]) {
-          const r = await load({ mode: 'plain', port: plain.port, model: name, inputSize: m.inputSize, concurrency: c, durationMs: DURATION_MS });
-          rows.push({ model: name, scenario: 'plain node http', concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors });
+        for (const c of wanted(name, 'plain node http') ? [1, 64] : []) {
+          const r = await measured({ mode: 'plain', port: plain.port, model: name, inputSize: m.inputSize, concurrency: c, durationMs: DURATION_MS });
+          rows.push({ model: name, scenario: 'plain node http', concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors, serverCpuUsPerReq: r.cpuUsPerReq });
         }
       } finally {
         await plain.close();
       }
       for (const mode of ['rest-json', 'rest-binary', 'grpc'] as const) {
-        for (const c of [1, 64]) {
+        for (const c of wanted(name, `capstan ${mode}`) ? [1, 64] : []) {
           const port = mode === 'grpc' ? server.grpcPort! : server.httpPort;
-          const r = await load({ mode, port, model: name, inputSize: m.inputSize, concurrency: c, durationMs: DURATION_MS });
-          rows.push({ model: name, scenario: `capstan ${mode}`, concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors });
+          const r = await measured({ mode, port, model: name, inputSize: m.inputSize, concurrency: c, durationMs: DURATION_MS });
+          rows.push({ model: name, scenario: `capstan ${mode}`, concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors, serverCpuUsPerReq: r.cpuUsPerReq });
         }
       }
     }
@@ -216,11 +295,12 @@ async function main(): Promise<void> {
   }
 
   const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log(`${'model'.padEnd(6)} ${'scenario'.padEnd(24)} ${'c'.padStart(3)} ${'rows/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'err'.padStart(4)}`);
+  console.log(`${'model'.padEnd(6)} ${'scenario'.padEnd(24)} ${'c'.padStart(3)} ${'rows/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'err'.padStart(4)} ${'srv cpu us/req'.padStart(14)}`);
   for (const r of rows) {
-    console.log(`${r.model.padEnd(6)} ${r.scenario.padEnd(24)} ${String(r.concurrency).padStart(3)} ${f(r.rowsPerSec).padStart(10)} ${f(r.p50Ms, 3).padStart(8)} ${f(r.p99Ms, 3).padStart(8)} ${String(r.errors).padStart(4)}`);
+    console.log(`${r.model.padEnd(6)} ${r.scenario.padEnd(24)} ${String(r.concurrency).padStart(3)} ${f(r.rowsPerSec).padStart(10)} ${f(r.p50Ms, 3).padStart(8)} ${f(r.p99Ms, 3).padStart(8)} ${String(r.errors).padStart(4)} ${f(r.serverCpuUsPerReq ?? NaN, 1).padStart(14)}`);
   }
-  const find = (model: string, scenario: string, c: number): Row => rows.find((r) => r.model === model && r.scenario === scenario && r.concurrency === c)!;
+  const missing: Row = { model: '', scenario: '', concurrency: 0, rowsPerSec: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0 };
+  const find = (model: string, scenario: string, c: number): Row => rows.find((r) => r.model === model && r.scenario === scenario && r.concurrency === c) ?? missing;
   const aims = {
     heavyC64BinaryVsRawBestBatch: find('heavy', 'capstan rest-binary', 64).rowsPerSec / raw.heavy.best.rowsPerSec,
     heavyC64BinaryVsPlain: find('heavy', 'capstan rest-binary', 64).rowsPerSec / find('heavy', 'plain node http', 64).rowsPerSec,
@@ -232,7 +312,7 @@ async function main(): Promise<void> {
   console.log(JSON.stringify({ bench: 'serving', threads: THREADS, durationMs: DURATION_MS, raw, rows, aims }));
 }
 
-if (isMainThread) {
+if (!isLoadGenerator) {
   main().catch((err) => {
     console.error(err);
     process.exit(1);

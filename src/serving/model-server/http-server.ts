@@ -20,6 +20,9 @@ export interface HttpServerDeps {
   maxBodyBytes: number;
 }
 
+/** Responses up to this size are written as one latin1 string (one syscall, no per-chunk writev). */
+const SINGLE_WRITE_MAX_BYTES = 64 * 1024;
+
 function send(res: ServerResponse, status: number, body: unknown, state: ServerState, extra?: Record<string, string>): void {
   const json = body === undefined ? '' : JSON.stringify(body);
   const headers: Record<string, string | number> = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(json), ...extra };
@@ -76,11 +79,20 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     const request = decodeRestInferRequest(body, headerLength);
     const result = await mv.infer(request);
     const enc = encodeRestInferResponse(result, request);
-    const headers: Record<string, string | number> = { ...enc.headers, 'content-length': enc.length };
+    const headers = enc.headers as Record<string, string | number>;
+    headers['content-length'] = enc.length;
     if (state.shuttingDown) headers.connection = 'close';
     res.writeHead(200, headers);
-    for (let i = 0; i < enc.chunks.length - 1; i++) res.write(enc.chunks[i]);
-    res.end(enc.chunks[enc.chunks.length - 1]);
+    if (enc.length <= SINGLE_WRITE_MAX_BYTES) {
+      // A latin1 string body is joined to the header block by node:http, so the whole response
+      // leaves in one write syscall; Buffers would go out as a separate writev chunk each.
+      let body = '';
+      for (const c of enc.chunks) body += c.toString('latin1');
+      res.end(body, 'latin1');
+    } else {
+      for (let i = 0; i < enc.chunks.length - 1; i++) res.write(enc.chunks[i]);
+      res.end(enc.chunks[enc.chunks.length - 1]);
+    }
     observe(mv.name, mv.version, 'rest', start);
   }
 
