@@ -10,7 +10,7 @@ export interface CoalescingFileSinkOptions {
   syncEveryBytes?: number;
 }
 
-const DEFAULT_HWM = 4 * 1024 * 1024;
+const DEFAULT_HWM = 2 * 1024 * 1024;
 const DEFAULT_SYNC_EVERY = 64 * 1024 * 1024;
 
 /**

@@ -33,6 +33,8 @@ function base(t: TransferTarget): string {
 function hashing(onProgress?: OnProgress): { stream: Transform; digest: () => string } {
   const h = createHash('sha256');
   const stream = new Transform({
+    // roomy buffers let hashing run ahead of the socket or disk instead of lock-stepping 16 KiB at a time
+    highWaterMark: 1 << 20,
     transform(chunk: Buffer, _e, cb) {
       h.update(chunk);
       onProgress?.(chunk.length);
