@@ -27,7 +27,7 @@ export interface FsBlobStoreOptions {
 }
 
 const TEMP_SUFFIX = '.partial';
-const READ_CHUNK_BYTES = 1024 * 1024;
+const READ_CHUNK_BYTES = 256 * 1024;
 
 /** Filesystem BlobStore: temp file, fsync, rename into `blobs/sha256/ab/<sha>`, fsync the directory. */
 export class FsBlobStore implements BlobStore {
@@ -140,7 +140,7 @@ export class FsBlobStore implements BlobStore {
         await fh.close();
         return Readable.from([]);
       }
-      // big reads: each one is a thread-pool round trip, and 64 KiB ones made downloads latency-bound
+      // bigger reads than the 64 KiB default: each read is a thread-pool round trip; 256 KiB keeps per-download memory small
       return fh.createReadStream({ start: r.start, end: r.end, highWaterMark: READ_CHUNK_BYTES });
     } catch (err) {
       await fh.close().catch(() => undefined);
