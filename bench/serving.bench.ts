@@ -26,6 +26,8 @@ interface LoadResult { requests: number; errors: number; seconds: number; p50: n
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const THREADS = 1;
+/** Where the Capstan server runs session.run (the plain baseline always runs it on its event loop). */
+const SESSION_THREAD = (process.env.BENCH_SESSION_THREAD ?? 'event-loop') as 'worker' | 'event-loop';
 /** Comma-separated substrings of "<model> <scenario>" to run (for profiling one case); unset = everything. */
 const ONLY = process.env.BENCH_ONLY?.split(',').filter((t) => t !== '');
 const wanted = (model: string, scenario: string): boolean => !ONLY || ONLY.some((t) => `${model} ${scenario}`.includes(t));
@@ -255,7 +257,7 @@ async function main(): Promise<void> {
   const rows: Row[] = [];
   const raw: Record<string, { batch1: { rowsPerSec: number; p50: number; p99: number }; best: { batch: number; rowsPerSec: number } }> = {};
   const server = await runModelServer({
-    modelRepository: dir, httpPort: 0, grpcPort: 0, threads: { intraOp: THREADS, interOp: 1 }, logger: pino({ level: 'warn' }),
+    modelRepository: dir, httpPort: 0, grpcPort: 0, threads: { intraOp: THREADS, interOp: 1 }, sessionThread: SESSION_THREAD, logger: pino({ level: 'warn' }),
   });
   try {
     for (const [name, m] of Object.entries(models)) {
@@ -309,7 +311,7 @@ async function main(): Promise<void> {
   };
   console.log('');
   console.log(`aims: heavy c=64 binary / raw best batch = ${aims.heavyC64BinaryVsRawBestBatch.toFixed(2)} (>= 0.70); heavy c=64 binary / plain = ${aims.heavyC64BinaryVsPlain.toFixed(2)} (>= 3); small c=64 binary / plain = ${aims.smallC64BinaryVsPlain.toFixed(2)} (>= 2); small c=1 added p50 = ${aims.smallC1BinaryAddedP50Ms.toFixed(3)} ms (<= 0.3)`);
-  console.log(JSON.stringify({ bench: 'serving', threads: THREADS, durationMs: DURATION_MS, raw, rows, aims }));
+  console.log(JSON.stringify({ bench: 'serving', threads: THREADS, sessionThread: SESSION_THREAD, durationMs: DURATION_MS, raw, rows, aims }));
 }
 
 if (!isLoadGenerator) {

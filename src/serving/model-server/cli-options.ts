@@ -12,6 +12,7 @@ export interface ModelServerCliOptions {
   interOpThreads?: number;
   maxBodyBytes?: number;
   executionProvider: 'cpu' | 'cuda';
+  sessionThread: 'worker' | 'event-loop';
   logLevel: string;
 }
 
@@ -38,11 +39,14 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
       'inter-op-threads': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'execution-provider': { type: 'string' },
+      'session-thread': { type: 'string' },
       'log-level': { type: 'string' },
     },
   });
   const ep = values['execution-provider'] ?? 'cpu';
   if (ep !== 'cpu' && ep !== 'cuda') throw new Error(`--execution-provider must be cpu or cuda, got '${ep}'`);
+  const st = values['session-thread'] ?? 'event-loop';
+  if (st !== 'worker' && st !== 'event-loop') throw new Error(`--session-thread must be worker or event-loop, got '${st}'`);
   const models = values.model ?? [];
   if (!values['model-repository'] && models.length === 0) throw new Error('give --model-repository DIR or at least one --model NAME=PATH');
   return Object.freeze({
@@ -55,6 +59,7 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
     interOpThreads: intFlag('inter-op-threads', values['inter-op-threads'], 1),
     maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], 1),
     executionProvider: ep,
+    sessionThread: st,
     logLevel: values['log-level'] ?? 'info',
   });
 }

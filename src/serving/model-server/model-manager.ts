@@ -91,7 +91,8 @@ export class ModelManager {
 
   /** Versions of a model known to the server (ready or not). */
   versionsOf(name: string): string[] {
-    return (this.models.get(name)?.states ?? []).filter((s) => s.version !== '').map((s) => s.version);
+    // Versions load in parallel and finish in any order; report them ascending.
+    return (this.models.get(name)?.states ?? []).filter((s) => s.version !== '').map((s) => s.version).sort((a, b) => Number(a) - Number(b));
   }
 
   /** Whether the model (or version) exists in the server's view at all. */

@@ -2,13 +2,12 @@
  * One loaded model version: its onnxruntime session, metadata, request validation against the
  * model's signature, and batched execution (concatenate rows, run once, split outputs back).
  */
-import * as ort from 'onnxruntime-node';
 import type { Logger } from 'pino';
 import { BatchScheduler, type BatchItem } from './batch-scheduler.js';
 import { DEFAULT_MAX_BATCH_SIZE, type ModelConfig } from './model-config.js';
 import { InferError, badRequest } from './infer-error.js';
 import type { InferOutput, InferRequest, InferResult, TensorMetadata } from './infer-types.js';
-import { createSession, tensorMetadataOf, type RuntimeOptions } from './ort-session.js';
+import { createSession, tensorMetadataOf, type ModelSession, type RuntimeOptions, type WireTensor } from './ort-session.js';
 import { DATATYPES, elementCount, type TensorData, type TypedTensorArray } from './tensor-datatypes.js';
 import type { ModelMetrics } from './metrics.js';
 
@@ -33,7 +32,7 @@ export class ModelVersion {
   private constructor(
     readonly name: string,
     readonly version: string,
-    private readonly session: ort.InferenceSession,
+    private readonly session: ModelSession,
     readonly config: ModelConfig,
     private readonly metrics: ModelMetrics,
   ) {
@@ -173,16 +172,23 @@ export class ModelVersion {
     const start = performance.now();
     for (const it of items) this.metrics.queueSeconds.observe((start - it.enqueuedAt) / 1000);
     const totalRows = items.reduce((a, it) => a + it.payload.rows, 0);
-    const feeds: Record<string, ort.Tensor> = {};
+    const feeds: Record<string, WireTensor> = {};
+    const transfer: ArrayBuffer[] = [];
     this.inputs.forEach((meta, idx) => {
       const first = items[0].payload.request.inputs.find((i) => i.name === meta.name)!;
-      const data = items.length === 1 ? items[0].payload.feeds[idx] : concatData(items.map((it) => it.payload.feeds[idx]));
+      let data = items.length === 1 ? items[0].payload.feeds[idx] : concatData(items.map((it) => it.payload.feeds[idx]));
+      if (this.session.crossThread && !Array.isArray(data)) {
+        // A single request's data is a view into the request body: copy just its bytes into an
+        // own buffer (cloning would copy the whole backing buffer), then move it to the worker.
+        if (items.length === 1) data = (data as Float32Array).slice();
+        transfer.push((data as Float32Array).buffer as ArrayBuffer);
+      }
       const shape = this.maxBatchSize > 0 ? [totalRows, ...first.shape.slice(1)] : first.shape;
-      feeds[meta.name] = new ort.Tensor(DATATYPES[meta.datatype].ort as 'float32', data as Float32Array, shape);
+      feeds[meta.name] = { type: DATATYPES[meta.datatype].ort, data: data as Float32Array, dims: shape };
     });
-    let results: ort.InferenceSession.ReturnType;
+    let results: Record<string, WireTensor>;
     try {
-      results = await this.session.run(feeds);
+      results = await this.session.run(feeds, transfer);
     } catch (err) {
       const e = new InferError('Internal', `model '${this.name}' failed to run: ${(err as Error).message}`, { cause: err });
       for (const it of items) it.reject(e);
