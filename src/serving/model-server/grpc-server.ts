@@ -60,7 +60,11 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
       responseStream: false,
       requestSerialize: (b: Buffer) => b,
       requestDeserialize: (b: Buffer) => b,
-      responseSerialize: (o: object) => Buffer.from(resType.encode(o).finish()),
+      responseSerialize: (o: object) => {
+        const u8 = resType.encode(o).finish();
+        // A view, not a copy: protobufjs hands back a fresh Uint8Array.
+        return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
+      },
       responseDeserialize: (b: Buffer) => resType.decode(b),
     };
     const handler = handlers[method.name];
