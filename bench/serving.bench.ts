@@ -184,7 +184,13 @@ function load(job: LoadJob): Promise<LoadResult> {
   });
 }
 
-// ---------------------------------------------------------------- main thread
+// ---------------------------------------------------------------- main process
+/** Dynamic batching config per model; BENCH_BATCHING_<MODEL>='{"max_queue_delay_microseconds":500}' overrides. */
+function batchingOf(model: string): object {
+  const env = process.env[`BENCH_BATCHING_${model.toUpperCase()}`];
+  return env ? JSON.parse(env) as object : { max_queue_delay_microseconds: 0 };
+}
+
 function rand(seed: number): () => number {
   let s = seed;
   return () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
@@ -266,7 +272,7 @@ async function main(): Promise<void> {
   for (const [name, m] of Object.entries(models)) {
     mkdirSync(join(dir, name, '1'), { recursive: true });
     writeFileSync(join(dir, name, '1', 'model.onnx'), m.bytes);
-    writeFileSync(join(dir, name, 'config.json'), JSON.stringify({ max_batch_size: 64, dynamic_batching: { max_queue_delay_microseconds: 0 } }));
+    writeFileSync(join(dir, name, 'config.json'), JSON.stringify({ max_batch_size: 64, dynamic_batching: batchingOf(name) }));
   }
   const rows: Row[] = [];
   const raw: Record<string, { batch1: { rowsPerSec: number; p50: number; p99: number }; best: { batch: number; rowsPerSec: number } }> = {};
