@@ -5,6 +5,7 @@
  * the runtime never touches the store, it calls `onChange` so the controller looks again.
  */
 import type { Logger } from 'pino';
+import type { ProcessLedger } from '../runtime/local/index.js';
 import { decideExit, type ReplicaExit, type ReplicaObservation, type RestartPolicy } from './job-policy.js';
 import { MetricTail } from './metric-tail.js';
 import { startReplica, type ReplicaLaunch, type RunningReplica } from './replica-process.js';
@@ -59,6 +60,8 @@ export interface LocalJobRuntimeOptions {
   restartBaseDelayMs?: number;
   /** How often running jobs' logs are scanned for metrics. */
   metricsPollMs?: number;
+  /** Records every replica process group on disk so a platform restarted after a crash reaps leftovers (reap it before the first start()). */
+  ledger?: ProcessLedger;
 }
 
 /** Runs training jobs as local process groups. */
@@ -102,7 +105,7 @@ export class LocalJobRuntime {
       this.changed(run);
       return;
     }
-    const proc = startReplica(r.planned.launch);
+    const proc = startReplica({ ...r.planned.launch, id: `${run.plan.key}/${r.planned.role}/${r.planned.index}` }, this.opts.ledger);
     r.proc = proc;
     r.state = proc.pid === undefined ? 'starting' : 'running';
     void proc.exited.then((exit) => this.onExit(run, r, proc, exit));

@@ -2,6 +2,8 @@
 import { TrainingJobKind } from '../api/kinds/training-job.js';
 import { ownerKeyOf } from '../controllers/runtime/controller.js';
 import { WorkloadKind } from '../queueing/index.js';
+import { join } from 'node:path';
+import { ProcessLedger } from '../runtime/local/index.js';
 import type { PlatformContext, PlatformModule } from '../server/platform-module.js';
 import { WorkloadAdmission, type TrainingAdmission } from './job-admission.js';
 import { LocalJobRuntime } from './local-job-runtime.js';
@@ -32,10 +34,14 @@ const INHERITED_ENV = ['PATH', 'HOME', 'USER', 'LANG', 'LC_ALL', 'TMPDIR', 'TZ',
 export function createTrainingModule(opts: TrainingModuleOptions = {}): PlatformModule & { runtime?: LocalJobRuntime } {
   const mod: PlatformModule & { runtime?: LocalJobRuntime } = {
     name: 'training',
-    install(ctx) {
+    async install(ctx) {
       const log = ctx.log.child({ module: 'training' });
       let controllerQueue: { add(key: string): void } | undefined;
-      const runtime = new LocalJobRuntime({ log, onChange: (key) => controllerQueue?.add(key), restartBaseDelayMs: opts.restartBaseDelayMs });
+      // Replica process trees a crashed previous run left behind go before any job is relaunched.
+      const ledger = new ProcessLedger(join(ctx.cfg.dataDir, 'run', 'training'));
+      const reaped = (await ledger.reap()).filter((r) => r.action === 'killed');
+      if (reaped.length > 0) log.warn({ replicas: reaped.map((r) => r.id), pids: reaped.flatMap((r) => r.pids) }, 'killed training replica processes left by a previous run');
+      const runtime = new LocalJobRuntime({ log, onChange: (key) => controllerQueue?.add(key), restartBaseDelayMs: opts.restartBaseDelayMs, ledger });
       mod.runtime = runtime;
       const baseEnv: Record<string, string> = {};
       // The module is the entry point of this capability: the one place that reads the server's environment.

@@ -10,3 +10,5 @@ export { freePort } from './free-port.js';
 export { probeOnce } from './probe.js';
 export { groupAlive, groupPids, groupUsage, signalGroup, type GroupUsage } from './process-group.js';
 export { fileSize, followFile, tailLines } from './log-file.js';
+export { CommandError, resolveCommand, spawnWithLifeline, LIFELINE_SCRIPT, type LifelineSpawnOptions } from './lifeline.js';
+export { ProcessLedger, allProcesses, bootId, procInfo, processGone, type LedgerRecord, type ProcInfo, type ReapOutcome } from './process-ledger.js';

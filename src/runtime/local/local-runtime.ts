@@ -1,10 +1,13 @@
 /**
  * The local runtime: a set of supervised processes on this machine, shared by serving replicas and training
  * replicas. It tracks every live process group so that stopAll() (and, as a last resort, this process's exit)
- * leaves no process tree behind. It never touches the store: callers record what it reports.
+ * leaves no process tree behind; every group also has a lifeline to this process (lifeline.ts), so a crash of the
+ * platform ends it too, and with a ledger (process-ledger.ts) a later run reaps whatever a crash still left.
+ * It never touches the store: callers record what it reports.
  */
 import { ProcessSupervisor } from './process-supervisor.js';
 import { groupUsage, signalGroup, type GroupUsage } from './process-group.js';
+import type { ProcessLedger } from './process-ledger.js';
 import type { ProcessEvent, ProcessSpec, ProcessStatus } from './process-spec.js';
 
 /** Options of LocalRuntime. */
@@ -13,6 +16,8 @@ export interface LocalRuntimeOptions {
   onChange?: (status: ProcessStatus) => void;
   /** Crashes, backoffs, probe failures: for the caller to record as Events. */
   onEvent?: (event: ProcessEvent) => void;
+  /** Records every live process group on disk (reap it before the first run()). */
+  ledger?: ProcessLedger;
 }
 
 /** Runs and stops supervised processes by id; see ProcessSupervisor for the per-process behaviour. */
@@ -37,8 +42,14 @@ export class LocalRuntime {
     const sup = new ProcessSupervisor(spec, {
       onChange: this.opts.onChange,
       onEvent: this.opts.onEvent,
-      onSpawn: (pgid) => this.groups.add(pgid),
-      onGone: (pgid) => this.groups.delete(pgid),
+      onSpawn: (pgid) => {
+        this.groups.add(pgid);
+        this.opts.ledger?.record(spec.id, pgid);
+      },
+      onGone: (pgid) => {
+        this.groups.delete(pgid);
+        this.opts.ledger?.forget(pgid);
+      },
     });
     this.procs.set(spec.id, sup);
     sup.start();

@@ -3,10 +3,11 @@
  * runs readiness and liveness probes, restarts it with exponential backoff (CrashLoopBackOff after repeated
  * failures, the last log lines in the event), and terminates the whole group gracefully (SIGTERM, grace, SIGKILL).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { freePort } from './free-port.js';
+import { spawnWithLifeline } from './lifeline.js';
 import { tailLines } from './log-file.js';
 import { probeOnce } from './probe.js';
 import { signalGroup } from './process-group.js';
@@ -125,9 +126,15 @@ export class ProcessSupervisor {
     let child: ChildProcess;
     try {
       writeSync(fd, `--- capstan: run ${this.st.restarts + 1} started ${new Date(startedAt).toISOString()}${port !== undefined ? ` on port ${port}` : ''} ---\n`);
-      // detached: the child leads its own process group, so the whole tree can be signalled at once.
-      child = spawn(spec.command, args, { detached: true, stdio: ['ignore', fd, fd], env, cwd: spec.cwd });
+      // The child leads its own process group, so the whole tree can be signalled at once, and a lifeline ends
+      // that group if this process dies without stopping it (even by SIGKILL).
+      child = spawnWithLifeline(spec.command, args, { output: fd, env, cwd: spec.cwd });
     } catch (err) {
+      try {
+        writeSync(fd, `capstan: spawn failed: ${(err as Error).message}\n`);
+      } catch {
+        // the reason is in the status either way
+      }
       closeSync(fd);
       return this.onExit(127, null, startedAt, `spawn failed: ${(err as Error).message}`);
     }

@@ -9,7 +9,7 @@ import { ModelKind } from '../../api/kinds/model.js';
 import type { KubeObject } from '../../api/meta.js';
 import { ModelCache, type BlobStore } from '../../artifacts/index.js';
 import { openRegistryBlobStore, registryOptionsFromEnv } from '../../registry/registry-options.js';
-import { LocalRuntime } from '../../runtime/local/index.js';
+import { LocalRuntime, ProcessLedger } from '../../runtime/local/index.js';
 import type { PlatformModule } from '../../server/platform-module.js';
 import { Gateway } from '../gateway/index.js';
 import { autoscaleTick, wakeService, type AutoscaleLoopDeps } from './autoscale-loop.js';
@@ -73,7 +73,12 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
       let gatewayUrl: string | undefined;
       let enqueue: (key: string) => void = () => undefined;
       const keyOfProcess = (id: string): string => id.split('/').slice(0, 2).join('/');
+      // Replicas a crashed previous run left behind go before any new one starts (their lifeline normally took them).
+      const ledger = new ProcessLedger(join(ctx.cfg.dataDir, 'run', 'inference-services'));
+      const reaped = (await ledger.reap()).filter((r) => r.action === 'killed');
+      if (reaped.length > 0) log.warn({ replicas: reaped.map((r) => r.id), pids: reaped.flatMap((r) => r.pids) }, 'killed replica processes left by a previous run');
       const runtime = new LocalRuntime({
+        ledger,
         onChange: (s) => enqueue(keyOfProcess(s.id)),
         onEvent: (e) => {
           const obj = services.get(keyOfProcess(e.id))?.object;
