@@ -87,3 +87,17 @@ export function binaryBody(doc: object, blobs: Buffer[]): { body: Buffer; header
   const json = Buffer.from(JSON.stringify(doc));
   return { body: Buffer.concat([json, ...blobs]), headerLength: json.length };
 }
+
+/** Four BYTES elements onnxruntime-node cannot carry as-is: every byte 0x00-0xFF, a lone NUL, invalid UTF-8, and text. */
+export function oddBytesElements(): Buffer[] {
+  return [Buffer.from(Array.from({ length: 256 }, (_, i) => i)), Buffer.from([0]), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from('héllo')];
+}
+
+/** BYTES elements in the wire form: 4-byte little-endian length, then the bytes. */
+export function lengthPrefixed(elements: Buffer[]): Buffer {
+  return Buffer.concat(elements.flatMap((e) => {
+    const l = Buffer.alloc(4);
+    l.writeUInt32LE(e.length);
+    return [l, e];
+  }));
+}

@@ -1,7 +1,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
-import { addModel, post, removeDir, smallMlp, standardRepo, startServer } from './fixtures.js';
+import { addModel, lengthPrefixed, oddBytesElements, post, removeDir, smallMlp, standardRepo, startServer } from './fixtures.js';
 import { grpcClient } from './grpc-client.js';
 
 type Srv = Awaited<ReturnType<typeof startServer>>;
@@ -79,6 +79,19 @@ test('ModelInfer with typed contents for every typed field', async () => {
   const buf: Buffer = bytesOut.raw_output_contents[0];
   assert.equal(buf.readUInt32LE(0), 1);
   assert.equal(buf.subarray(4, 5).toString(), 'a');
+});
+
+test('BYTES with any byte values round-trip exactly in bytes_contents and raw_input_contents', async () => {
+  const elements = oddBytesElements();
+  const want = lengthPrefixed(elements);
+  const viaContents = await client.call('ModelInfer', {
+    model_name: 'identity_bytes', inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4], contents: { bytes_contents: elements } }],
+  });
+  assert.ok(Buffer.from(viaContents.raw_output_contents[0]).equals(want), 'bytes_contents: bytes changed');
+  const viaRaw = await client.call('ModelInfer', {
+    model_name: 'identity_bytes', inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4] }], raw_input_contents: [want],
+  });
+  assert.ok(Buffer.from(viaRaw.raw_output_contents[0]).equals(want), 'raw_input_contents: bytes changed');
 });
 
 test('bad requests map to INVALID_ARGUMENT / NOT_FOUND; a full queue to UNAVAILABLE', async () => {

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { gzipSync, deflateSync } from 'node:zlib';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_DATATYPES, addModel, binaryBody, get, post, removeDir, smallMlp, standardRepo, startServer } from './fixtures.js';
+import { ALL_DATATYPES, addModel, binaryBody, get, lengthPrefixed, oddBytesElements, post, removeDir, smallMlp, standardRepo, startServer } from './fixtures.js';
 import { decodeRestInferResponse } from '../../src/serving/model-server/rest-infer-codec.js';
 
 type Srv = Awaited<ReturnType<typeof startServer>>;
@@ -84,6 +84,28 @@ test('every datatype round-trips through the binary extension', async () => {
     assert.equal(out.data, undefined);
     assert.deepEqual(binary.get('output'), s.bytes, dt);
   }
+});
+
+test('BYTES with any byte values (0x00-0xFF, invalid UTF-8) round-trip exactly through a real string model', async () => {
+  const odd = lengthPrefixed(oddBytesElements());
+  const text = lengthPrefixed(['a', '', 'héllo', 'xyz'].map((x) => Buffer.from(x)));
+  // Sent together so they can share a batch: one byte-mapped, one text request.
+  const rs = await Promise.all([odd, text, odd].map((bytes) => {
+    const { body, headerLength } = binaryBody({
+      inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4], parameters: { binary_data_size: bytes.length } }],
+      parameters: { binary_data_output: true },
+    }, [bytes]);
+    return post(`${srv.url}/v2/models/identity_bytes/infer`, body, { 'inference-header-content-length': String(headerLength) });
+  }));
+  for (const [i, want] of [odd, text, odd].entries()) {
+    assert.equal(rs[i].status, 200, String(rs[i].body));
+    const { binary } = decodeRestInferResponse(rs[i].body, Number(rs[i].headers.get('inference-header-content-length')));
+    assert.ok(binary.get('output')!.equals(want), `request ${i}: bytes changed`);
+  }
+  // JSON carries strings: U+0000 survives too (its UTF-8 byte is 0x00).
+  const j = await post(`${srv.url}/v2/models/identity_bytes/infer`, { inputs: [{ name: 'input', datatype: 'BYTES', shape: [1, 4], data: ['a\u0000b', 'ÿ', '', '€'] }] });
+  assert.equal(j.status, 200, String(j.body));
+  assert.deepEqual(j.json().outputs[0].data, ['a\u0000b', 'ÿ', '', '€']);
 });
 
 test('binary input with a JSON output, and per-output binary_data', async () => {

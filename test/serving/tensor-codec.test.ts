@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { bytesToOrtStrings, needsByteMapping, ortStringsToBytes } from '../../src/serving/model-server/ort-strings.js';
 import { bytesToTensorData, decodeBytesElements, jsonToTensorData, tensorDataToBytes, tensorDataToJson } from '../../src/serving/model-server/tensor-codec.js';
 import { fromHalfBits, toHalfBits } from '../../src/serving/model-server/fp16.js';
 import { InferError } from '../../src/serving/model-server/infer-error.js';
@@ -33,8 +34,8 @@ test('misaligned binary data is copied, not misread', () => {
 });
 
 test('BYTES elements with lying length prefixes are rejected', () => {
-  const good = tensorDataToBytes(['ab', '', 'xyz']);
-  assert.deepEqual(decodeBytesElements('s', 3, good), ['ab', '', 'xyz']);
+  const good = tensorDataToBytes(['ab', '', 'xyz'].map((x) => Buffer.from(x)));
+  assert.deepEqual(decodeBytesElements('s', 3, good).map(String), ['ab', '', 'xyz']);
   const lying = Buffer.from(good);
   lying.writeUInt32LE(1000, 0);
   assert.throws(() => decodeBytesElements('s', 3, lying), /'s'.*claims 1000 bytes/);
@@ -47,4 +48,28 @@ test('tensor data to JSON converts FP16, BOOL and 64-bit integers', () => {
   assert.deepEqual(tensorDataToJson('FP16', Uint16Array.of(0x3c00, 0xc000)), [1, -2]);
   assert.deepEqual(tensorDataToJson('BOOL', Uint8Array.of(1, 0)), [true, false]);
   assert.deepEqual(tensorDataToJson('UINT64', BigUint64Array.of(7n)), [7]);
+});
+
+test('BYTES elements are kept as exact bytes, whatever they hold', () => {
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  const wire = tensorDataToBytes([all, Buffer.from([0xff, 0xfe]), Buffer.alloc(0)]);
+  const back = decodeBytesElements('s', 3, wire);
+  assert.deepEqual(back, [all, Buffer.from([0xff, 0xfe]), Buffer.alloc(0)]);
+  assert.deepEqual(tensorDataToJson('BYTES', [Buffer.from('héllo')]), ['héllo']);
+  assert.deepEqual(jsonToTensorData('x', 'BYTES', 1, ['héllo']), [Buffer.from('héllo')]);
+});
+
+test('onnxruntime string mapping: text unchanged, anything else byte-mapped and reversible', () => {
+  const text = [Buffer.from('héllo'), Buffer.from('')];
+  assert.equal(needsByteMapping([text]), false);
+  assert.deepEqual(bytesToOrtStrings(text, false), ['héllo', '']);
+  assert.deepEqual(ortStringsToBytes(['héllo', ''], false), text);
+  const all = Buffer.from(Array.from({ length: 256 }, (_, i) => i));
+  for (const odd of [Buffer.from([0x61, 0x00, 0x62]), Buffer.from([0xc3]), Buffer.from([0xff])]) assert.equal(needsByteMapping([text, [odd]]), true);
+  const mapped = bytesToOrtStrings([all, Buffer.from('abc')], true);
+  assert.ok(!mapped[0].includes('\u0000'), 'no NUL reaches onnxruntime (it cuts strings there)');
+  assert.equal(mapped[1], 'abc');
+  assert.deepEqual(ortStringsToBytes(mapped, true), [all, Buffer.from('abc')]);
+  // A character the model made (outside the mapped range) comes back as UTF-8.
+  assert.deepEqual(ortStringsToBytes(['€'], true), [Buffer.from('€')]);
 });

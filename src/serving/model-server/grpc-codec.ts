@@ -48,7 +48,7 @@ function typedContents(name: string, datatype: Datatype, count: number, c: GrpcC
   const info = DATATYPES[datatype];
   switch (datatype) {
     case 'FP16': throw badRequest(`input '${name}': FP16 data must be sent in raw_input_contents`);
-    case 'BYTES': return pick('bytes_contents', c.bytes_contents).map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8'));
+    case 'BYTES': return pick('bytes_contents', c.bytes_contents).map((b) => Buffer.from(b.buffer, b.byteOffset, b.byteLength));
     case 'BOOL': return Uint8Array.from(pick('bool_contents', c.bool_contents), (b) => (b ? 1 : 0));
     case 'FP32': return Float32Array.from(pick('fp32_contents', c.fp32_contents));
     case 'FP64': return Float64Array.from(pick('fp64_contents', c.fp64_contents));

@@ -10,14 +10,19 @@ import type { InferOutput, InferRequest, InferResult, TensorMetadata } from './i
 import { createSession, tensorMetadataOf, type ModelSession, type RuntimeOptions, type WireTensor } from './ort-session.js';
 import { DATATYPES, elementCount, type TensorData, type TypedTensorArray } from './tensor-datatypes.js';
 import type { ModelMetrics } from './metrics.js';
+import { bytesToOrtStrings, needsByteMapping, ortStringsToBytes } from './ort-strings.js';
 
 /** A request checked against the model, ready to queue. */
 interface PreparedRequest {
   request: InferRequest;
   /** Inputs in model input order. */
   feeds: TensorData[];
+  /** Their shapes, same order. */
+  shapes: number[][];
   rows: number;
   outputNames: string[];
+  /** BYTES elements go through onnxruntime byte-mapped (see ort-strings.ts). */
+  mapBytes: boolean;
 }
 
 /** A model version that is loaded and can serve. */
@@ -120,7 +125,9 @@ export class ModelVersion {
 
   private prepare(request: InferRequest): PreparedRequest {
     const feeds = new Array<TensorData | undefined>(this.inputs.length);
+    const shapes = new Array<number[]>(this.inputs.length);
     let rows = 1;
+    let mapBytes = false;
     for (const input of request.inputs) {
       const idx = this.inputIndex.get(input.name);
       if (idx === undefined) throw badRequest(`unexpected input '${input.name}': model '${this.name}' has inputs ${this.inputs.map((i) => `'${i.name}'`).join(', ')}`);
@@ -134,6 +141,8 @@ export class ModelVersion {
         rows = r;
       }
       feeds[idx] = input.data;
+      shapes[idx] = input.shape;
+      if (meta.datatype === 'BYTES' && !mapBytes) mapBytes = needsByteMapping([input.data as Uint8Array[]]);
     }
     this.inputs.forEach((m, i) => {
       if (feeds[i] === undefined) throw badRequest(`missing input '${m.name}'`);
@@ -145,7 +154,7 @@ export class ModelVersion {
       if (seen.has(o)) throw badRequest(`output '${o}' is requested more than once`);
       seen.add(o);
     }
-    return { request, feeds: feeds as TensorData[], rows, outputNames };
+    return { request, feeds: feeds as TensorData[], shapes, rows, outputNames, mapBytes };
   }
 
   private checkShape(name: string, shape: number[], modelShape: number[]): void {
@@ -175,15 +184,21 @@ export class ModelVersion {
     const feeds: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
     this.inputs.forEach((meta, idx) => {
-      const first = items[0].payload.request.inputs.find((i) => i.name === meta.name)!;
-      let data = items.length === 1 ? items[0].payload.feeds[idx] : concatData(items.map((it) => it.payload.feeds[idx]));
+      const firstShape = items[0].payload.shapes[idx];
+      let data: TypedTensorArray | string[];
+      if (meta.datatype === 'BYTES') {
+        data = [];
+        for (const it of items) for (const s of bytesToOrtStrings(it.payload.feeds[idx] as Uint8Array[], it.payload.mapBytes)) data.push(s);
+      } else {
+        data = items.length === 1 ? items[0].payload.feeds[idx] as TypedTensorArray : concatTyped(items.map((it) => it.payload.feeds[idx] as TypedTensorArray));
+      }
       if (this.session.crossThread && !Array.isArray(data)) {
         // A single request's data is a view into the request body: copy just its bytes into an
         // own buffer (cloning would copy the whole backing buffer), then move it to the worker.
         if (items.length === 1) data = (data as Float32Array).slice();
         transfer.push((data as Float32Array).buffer as ArrayBuffer);
       }
-      const shape = this.maxBatchSize > 0 ? [totalRows, ...first.shape.slice(1)] : first.shape;
+      const shape = this.maxBatchSize > 0 ? [totalRows, ...firstShape.slice(1)] : firstShape;
       feeds[meta.name] = { type: DATATYPES[meta.datatype].ort, data: data as Float32Array, dims: shape };
     });
     let results: Record<string, WireTensor>;
@@ -204,7 +219,8 @@ export class ModelVersion {
         const meta = this.outputs.find((o) => o.name === name)!;
         const dims = t.dims.map(Number);
         if (items.length === 1 || this.maxBatchSize <= 0) {
-          outputs.push({ name, datatype: meta.datatype, shape: dims, data: t.data as TensorData });
+          const data = meta.datatype === 'BYTES' ? ortStringsToBytes(t.data as string[], it.payload.mapBytes) : t.data as TypedTensorArray;
+          outputs.push({ name, datatype: meta.datatype, shape: dims, data });
           continue;
         }
         if (dims[0] !== totalRows) {
@@ -215,10 +231,11 @@ export class ModelVersion {
         const perRow = elementCount(dims.slice(1));
         const from = rowOffset * perRow;
         const to = (rowOffset + it.payload.rows) * perRow;
-        const data = t.data as TensorData;
         outputs.push({
           name, datatype: meta.datatype, shape: [it.payload.rows, ...dims.slice(1)],
-          data: Array.isArray(data) ? data.slice(from, to) : (data as TypedTensorArray).subarray(from, to),
+          data: meta.datatype === 'BYTES'
+            ? ortStringsToBytes((t.data as string[]).slice(from, to), it.payload.mapBytes)
+            : (t.data as TypedTensorArray).subarray(from, to),
         });
       }
       rowOffset += it.payload.rows;
@@ -227,9 +244,7 @@ export class ModelVersion {
   }
 }
 
-function concatData(parts: TensorData[]): TensorData {
-  if (Array.isArray(parts[0])) return (parts as string[][]).flat();
-  const arrays = parts as TypedTensorArray[];
+function concatTyped(arrays: TypedTensorArray[]): TypedTensorArray {
   const total = arrays.reduce((a, p) => a + p.length, 0);
   const ctor = arrays[0].constructor as new (n: number) => TypedTensorArray;
   const out = ctor === BigInt64Array || ctor === BigUint64Array ? new ctor(total) : new ctor(total);

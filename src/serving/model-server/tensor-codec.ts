@@ -29,11 +29,12 @@ export function jsonToTensorData(name: string, datatype: Datatype, count: number
   }
   const info = DATATYPES[datatype];
   if (datatype === 'BYTES') {
-    const out = new Array<string>(count);
+    // JSON carries strings; the element's bytes are their UTF-8 encoding.
+    const out = new Array<Buffer>(count);
     for (let i = 0; i < count; i++) {
       const v = flat[i];
       if (typeof v !== 'string') throw badRequest(`input '${name}': element ${i} of BYTES data must be a string`);
-      out[i] = v;
+      out[i] = Buffer.from(v, 'utf8');
     }
     return out;
   }
@@ -101,9 +102,9 @@ export function bytesToTensorData(name: string, datatype: Datatype, count: numbe
   return new ctor(copy.buffer, 0, count);
 }
 
-/** Parses BYTES elements (4-byte little-endian length, then the bytes), rejecting lying prefixes. */
-export function decodeBytesElements(name: string, count: number, bytes: Uint8Array): string[] {
-  const out: string[] = [];
+/** Parses BYTES elements (4-byte little-endian length, then the bytes), rejecting lying prefixes; elements are views of `bytes`. */
+export function decodeBytesElements(name: string, count: number, bytes: Uint8Array): Buffer[] {
+  const out: Buffer[] = [];
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   let off = 0;
   while (off < buf.length) {
@@ -114,7 +115,7 @@ export function decodeBytesElements(name: string, count: number, bytes: Uint8Arr
     if (len > buf.length - off) {
       throw badRequest(`input '${name}': BYTES element ${out.length} claims ${len} bytes but only ${buf.length - off} remain`);
     }
-    out.push(buf.toString('utf8', off, off + len));
+    out.push(buf.subarray(off, off + len));
     off += len;
   }
   if (out.length !== count) throw badRequest(`input '${name}': BYTES data has ${out.length} elements but the shape needs ${count}`);
@@ -124,22 +125,27 @@ export function decodeBytesElements(name: string, count: number, bytes: Uint8Arr
 /** Encodes tensor data as raw bytes; a zero-copy view for typed arrays. */
 export function tensorDataToBytes(data: TensorData): Buffer {
   if (Array.isArray(data)) {
-    const parts: Buffer[] = [];
-    for (const s of data) {
-      const b = Buffer.from(s, 'utf8');
-      const len = Buffer.allocUnsafe(4);
-      len.writeUInt32LE(b.length, 0);
-      parts.push(len, b);
+    let total = 0;
+    for (const e of data) total += 4 + e.byteLength;
+    const out = Buffer.allocUnsafe(total);
+    let off = 0;
+    for (const e of data) {
+      out.writeUInt32LE(e.byteLength, off);
+      out.set(e, off + 4);
+      off += 4 + e.byteLength;
     }
-    return Buffer.concat(parts);
+    return out;
   }
   const t = data as TypedTensorArray;
   return Buffer.from(t.buffer, t.byteOffset, t.byteLength);
 }
 
-/** Converts tensor data to a flat JSON-able array (FP16 bits become numbers, 64-bit ints numbers). */
+/**
+ * Converts tensor data to a flat JSON-able array (FP16 bits become numbers, 64-bit ints numbers,
+ * BYTES elements strings decoded as UTF-8: bytes that are not UTF-8 need binary output to stay exact).
+ */
 export function tensorDataToJson(datatype: Datatype, data: TensorData): unknown[] {
-  if (Array.isArray(data)) return data;
+  if (Array.isArray(data)) return data.map((e) => Buffer.from(e.buffer, e.byteOffset, e.byteLength).toString('utf8'));
   if (datatype === 'FP16') return Array.from(data as Uint16Array, fromHalfBits);
   if (datatype === 'BOOL') return Array.from(data as Uint8Array, (v) => v !== 0);
   if (DATATYPES[datatype].bigint) return Array.from(data as BigInt64Array, Number);

@@ -5,8 +5,8 @@ export type TypedTensorArray =
   | Uint8Array | Int8Array | Uint16Array | Int16Array | Uint32Array | Int32Array
   | BigInt64Array | BigUint64Array | Float32Array | Float64Array;
 
-/** Tensor data: a typed array, or decoded strings for BYTES. */
-export type TensorData = TypedTensorArray | string[];
+/** Tensor data: a typed array, or one byte string per element for BYTES (exact bytes, never decoded). */
+export type TensorData = TypedTensorArray | Uint8Array[];
 
 /** An OIP datatype name. */
 export type Datatype =
