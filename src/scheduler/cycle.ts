@@ -4,12 +4,12 @@
 // reason. An admitted queue offers its next workload at once, so one cycle drains all that fits.
 import type { CQState, PodSetAdmission, SchedulerState, WlState } from './internal-types.js';
 import type { Admission, ScheduleDecisions } from './types.js';
-import { FIT, NOFIT, PREEMPT, podSetCombos, shortfallMessage, type Combo } from './flavor-assign.js';
-import { addUsage, dominantShare, maxCapacity } from './quota.js';
+import { FIT, NOFIT, podSetCombos, shortfallMessage, type Combo } from './flavor-assign.js';
+import { addUsage, dominantShare } from './quota.js';
 import { poolFor } from './node-index.js';
-import { placePodSet, poolFitStats, rollback } from './placement.js';
-import { findVictims, podTolerations } from './preemption.js';
-import { formatQuantity } from './quantity.js';
+import { placePodSet, rollback } from './placement.js';
+import { findVictims, podTolerations, type VictimSearchFailure } from './preemption.js';
+import { describeNodes, diagnoseNodes, firstViable, podSetLabel } from './diagnose.js';
 import { MinHeap } from './min-heap.js';
 import { explainPending } from './explain.js';
 
@@ -18,12 +18,6 @@ const EMPTY: Map<number, number> = new Map();
 interface Head { cq: CQState; ws: WlState; borrowing: boolean; share: number }
 
 type Outcome = { kind: 'admitted' | 'preempting' | 'failed' | 'failed-preemptible' };
-
-function podSetLabel(state: SchedulerState, ws: WlState, i: number): string {
-  const ps = ws.podSets[i];
-  const req = ps.req.map(([r, a]) => `${formatQuantity(a, state.resources[r])} ${state.resources[r]}`).join(', ');
-  return `podSet ${ps.spec.name} (${ps.count} × ${req})`;
-}
 
 /** Kueue-shaped admission record for a decision. */
 export function toAdmission(state: SchedulerState, ws: WlState): Admission {
@@ -39,20 +33,22 @@ export function toAdmission(state: SchedulerState, ws: WlState): Admission {
   };
 }
 
-function quotaReason(state: SchedulerState, cq: CQState, combos: Combo[]): { code: string; message: string } {
-  const first = combos[0];
-  if (first.short) {
-    const k = first.short.key;
-    if (combos.every((c) => c.mode === NOFIT) && first.short.need > maxCapacity(cq, k)) {
-      const res = state.resources[k % state.R];
-      return { code: 'Inadmissible', message: `needs ${formatQuantity(first.short.need, res)} ${res} of flavor ${state.flavors[(k - (k % state.R)) / state.R].name} but ClusterQueue ${cq.name} can hold at most ${formatQuantity(maxCapacity(cq, k), res)} even when borrowing` };
-    }
-    return { code: 'QuotaExceeded', message: shortfallMessage(state, cq, first.short) };
-  }
-  return { code: 'QuotaExceeded', message: `quota exhausted in ClusterQueue ${cq.name}` };
+/** Scratch shared by the attempts of one cycle. */
+interface CycleCaches {
+  /** `pool key|podSet shape` that found no nodes this cycle (free capacity only shrinks). */
+  failedShapes: Set<string>;
+  /** Same key → the nodes clause of a NoNodeFits message. */
+  nodeNotes: Map<string, string>;
 }
 
-function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleDecisions, reservations: [CQState, number, number][], mayPreempt: boolean, failedShapes: Set<string>): Outcome {
+/** What a failed preemption search adds to a reason. */
+function preemptionNote(search: VictimSearchFailure | undefined): string {
+  if (!search) return '';
+  if (search.blocked === 'none') return '; nothing it may preempt under the ClusterQueue\'s preemption policy';
+  return `; preempting all ${search.candidates} workload(s) it may preempt would not free enough quota`;
+}
+
+function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleDecisions, reservations: [CQState, number, number][], mayPreempt: boolean, caches: CycleCaches): Outcome {
   const cq = ws.cq as CQState;
   // Only multi-podSet workloads need to carry earlier podSets' usage into later flavor checks.
   const acc = ws.podSets.length > 1 ? new Map<number, number>() : EMPTY;
@@ -69,15 +65,14 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
     const combos = podSetCombos(state, cq, ps, acc);
     if (!Array.isArray(combos)) { undo(); ws.cycleReason = { code: 'Inadmissible', message: combos.message }; return { kind: 'failed' }; }
     let placed = false;
-    let nodeMiss: Combo | undefined;
     for (const c of combos) {
       if (c.mode !== FIT) break;
       const pool = (c.base.pool ??= poolFor(state, c.flavorsUsed));
       // Free capacity only shrinks during a cycle, so a shape that found no nodes still finds none.
       const shapeKey = `${pool.key}|${ps.shape}`;
-      if (failedShapes.has(shapeKey)) { nodeMiss ??= c; continue; }
+      if (caches.failedShapes.has(shapeKey)) continue;
       const pods = placePodSet(state, pool, ps, podTolerations(state, ps.spec.tolerations, c.flavorsUsed), state.options.placement);
-      if (!pods) { failedShapes.add(shapeKey); nodeMiss ??= c; continue; }
+      if (!pods) { caches.failedShapes.add(shapeKey); continue; }
       for (const [k, a] of c.usage) { addUsage(cq, k, a); if (acc !== EMPTY) acc.set(k, (acc.get(k) ?? 0) + a); }
       parts.push({ flavorOfResource: c.flavorOfResource, usage: c.usage, pods });
       chosen.push(c);
@@ -86,11 +81,22 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
     }
     if (placed) continue;
     undo();
-    const target = nodeMiss ?? combos.find((c) => c.mode === PREEMPT);
+    // The best combo it could ever be admitted with; none = it can never fit (no point preempting).
+    const viable = firstViable(state, cq, ps, combos, acc);
+    if ('never' in viable) { ws.cycleReason = { code: 'Inadmissible', message: viable.never }; return { kind: 'failed' }; }
+    const primary = viable.combo;
+    // Fit = quota is there but no node is (preempting may make room); Preempt = quota after preemption.
+    const target = primary.mode !== NOFIT ? primary : undefined;
+    const explain = state.options.explain;
+    const nodesClause = (c: Combo) => {
+      const pool = (c.base.pool ??= poolFor(state, c.flavorsUsed));
+      return describeNodes(state, diagnoseNodes(state, pool, c.flavorsUsed, ps, podTolerations(state, ps.spec.tolerations, c.flavorsUsed)), c.flavorsUsed, ps);
+    };
+    let search: VictimSearchFailure | undefined;
     if (target && mayPreempt && state.options.preemption && ws.podSets.length === i + 1) {
-      const victims = findVictims(state, ws, cq, [...chosen, target]);
-      if (victims) {
-        for (const { victim, reason } of victims) {
+      const found = findVictims(state, ws, cq, [...chosen, target], explain ? () => nodesClause(target) : undefined);
+      if (Array.isArray(found)) {
+        for (const { victim, reason } of found) {
           dec.preemptions.push({
             namespace: victim.wl.namespace, name: victim.wl.name, clusterQueue: (victim.cq as CQState).name,
             preemptor: { namespace: ws.wl.namespace, name: ws.wl.name }, reason,
@@ -100,18 +106,28 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
         }
         // Hold the preemptor's quota for the rest of the cycle so nobody else takes what is being freed.
         for (const c of [...chosen, target]) for (const [k, a] of c.usage) { addUsage(cq, k, a); reservations.push([cq, k, a]); }
-        ws.cycleReason = { code: 'Preempting', message: `preempting ${victims.length} workload(s) (${victims.map((v) => v.victim.key).join(', ')}) to fit in ClusterQueue ${cq.name}` };
+        ws.cycleReason = { code: 'Preempting', message: `preempting ${found.length} workload(s) (${found.map((v) => v.victim.key).join(', ')}) to fit in ClusterQueue ${cq.name}` };
         return { kind: 'preempting' };
       }
+      search = found;
     }
-    if (!state.options.explain) {
+    const noNode = primary.mode === FIT || search?.blocked === 'nodes';
+    if (!explain) {
       // Nobody reads messages this cycle (simulator): skip building them, they cost node scans.
-      ws.cycleReason = { code: nodeMiss ? 'NoNodeFits' : 'QuotaExceeded', message: '' };
-    } else if (nodeMiss) {
-      const stats = poolFitStats(poolFor(state, nodeMiss.flavorsUsed), ps);
-      const fl = nodeMiss.flavorsUsed.map((f) => state.flavors[f].name).join('+');
-      ws.cycleReason = { code: 'NoNodeFits', message: `quota available in ClusterQueue ${cq.name} but no placement for ${podSetLabel(state, ws, i)} on flavor ${fl}: ${stats.fitOne} of ${stats.nodes} nodes have room for one pod` };
-    } else ws.cycleReason = quotaReason(state, cq, combos);
+      ws.cycleReason = { code: noNode ? 'NoNodeFits' : 'QuotaExceeded', message: '' };
+    } else if (primary.mode === FIT) {
+      const key = `${(primary.base.pool as NonNullable<typeof primary.base.pool>).key}|${ps.shape}`;
+      let clause = caches.nodeNotes.get(key);
+      if (clause === undefined) { clause = nodesClause(primary); caches.nodeNotes.set(key, clause); }
+      const fl = primary.flavorsUsed.map((f) => state.flavors[f].name).join('+');
+      const note = search?.blocked === 'nodes' ? `; preempting all ${search.candidates} workload(s) it may preempt would not make room either` : preemptionNote(search);
+      ws.cycleReason = { code: 'NoNodeFits', message: `waiting for nodes for ${podSetLabel(state, ps)} of flavor ${fl} in queue ${cq.name}: quota is available but no node has room; ${clause}${note}` };
+    } else if (search?.blocked === 'nodes') {
+      const fl = primary.flavorsUsed.map((f) => state.flavors[f].name).join('+');
+      ws.cycleReason = { code: 'NoNodeFits', message: `waiting for nodes for ${podSetLabel(state, ps)} of flavor ${fl} in queue ${cq.name}: preempting ${search.candidates} workload(s) would free the quota, but no node would have room even then; ${search.nodes ?? ''}` };
+    } else {
+      ws.cycleReason = { code: 'QuotaExceeded', message: shortfallMessage(state, cq, primary.short as NonNullable<Combo['short']>) + preemptionNote(search) };
+    }
     return { kind: target ? 'failed-preemptible' : 'failed' };
   }
   ws.admitted = parts;
@@ -147,7 +163,7 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
   const dec: ScheduleDecisions = { admissions: [], preemptions: [], evictions: [], pending: [] };
   const skip = new Set<WlState>();
   const touched: WlState[] = [];
-  const failedShapes = new Set<string>();
+  const caches: CycleCaches = { failedShapes: new Set(), nodeNotes: new Map() };
   const failedVerdicts = new Map<number, { code: string; message: string }>();
   const nq = state.cqs.length;
   for (const e of state.pendingEvictions) {
@@ -191,7 +207,7 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
       ws.cycleReason = verdict;
       out = { kind: 'failed' };
     } else {
-      out = attempt(state, ws, now, dec, reservations, preemptTried[cq.idx] === 0, failedShapes);
+      out = attempt(state, ws, now, dec, reservations, preemptTried[cq.idx] === 0, caches);
       if ((out.kind === 'failed' || out.kind === 'failed-preemptible') && ws.cycleReason) failedVerdicts.set(verdictKey, ws.cycleReason);
     }
     touched.push(ws);

@@ -5,7 +5,8 @@
 import type { CQState, SchedulerState, WlState } from './internal-types.js';
 import type { PendingInfo, PendingReasonCode } from './types.js';
 import { PREEMPT, podSetCombos, shortfallMessage } from './flavor-assign.js';
-import { available, maxCapacity } from './quota.js';
+import { available } from './quota.js';
+import { firstViable } from './diagnose.js';
 import { MinHeap } from './min-heap.js';
 
 interface Release { t: number; usage: [number, number][] }
@@ -22,19 +23,31 @@ function endOf(state: SchedulerState, cq: CQState, ws: WlState): number | undefi
   return dl === undefined ? byDuration : Math.min(dl, byDuration);
 }
 
-function demandOf(state: SchedulerState, cq: CQState, ws: WlState): { usage: [number, number][]; mode: number; short?: { key: number; need: number; avail: number } } | undefined {
+interface DemandInfo {
+  usage: [number, number][];
+  mode: number;
+  short?: { key: number; need: number; avail: number };
+  /** Set when no flavor combo could ever serve it (quota or nodes): why. */
+  never?: string;
+}
+
+function demandOf(state: SchedulerState, cq: CQState, ws: WlState): DemandInfo | undefined {
   const acc = new Map<number, number>();
   const usage: [number, number][] = [];
   let mode = 0;
   let short: { key: number; need: number; avail: number } | undefined;
+  let never: string | undefined;
   for (const ps of ws.podSets) {
     const combos = podSetCombos(state, cq, ps, acc);
     if (!Array.isArray(combos) || combos.length === 0) return undefined;
-    const c = combos[0];
+    // The best combo it could ever get; when none, keep the first for the arithmetic and say why.
+    const v = firstViable(state, cq, ps, combos, acc);
+    const c = 'combo' in v ? v.combo : combos[0];
+    if ('never' in v) never ??= v.never;
     if (c.mode > mode) { mode = c.mode; short = c.short; }
     for (const [k, a] of c.usage) { usage.push([k, a]); acc.set(k, (acc.get(k) ?? 0) + a); }
   }
-  return { usage, mode, short };
+  return { usage, mode, short, never };
 }
 
 type Demand = ReturnType<typeof demandOf>;
@@ -66,6 +79,9 @@ function explainQueue(state: SchedulerState, cq: CQState, now: number, tried: nu
     if (ws.cycleReason) {
       code = ws.cycleReason.code as PendingReasonCode;
       message = ws.cycleReason.message;
+    } else if (demand?.never) {
+      code = 'Inadmissible';
+      message = demand.never;
     } else if (demand && demand.mode >= PREEMPT && demand.short) {
       code = 'QuotaExceeded';
       let m = quotaMessages.get(ws.shapeId);
@@ -79,7 +95,7 @@ function explainQueue(state: SchedulerState, cq: CQState, now: number, tried: nu
       message = `waiting in ClusterQueue ${cq.name} behind ${i} workload(s)`;
     }
     const info: PendingInfo = { namespace: ws.wl.namespace, name: ws.wl.name, clusterQueue: cq.name, position: i + 1, reason: code, message };
-    const neverFits = code === 'Inadmissible' || !demand || demand.usage.some(([k, a]) => a > maxCapacity(cq, k));
+    const neverFits = code === 'Inadmissible' || !demand || demand.never !== undefined;
     // In StrictFIFO nothing passes a head that can never start, so nobody behind it has an ETA.
     if (neverFits && cq.strict) known = false;
     if (code === 'Preempting') info.estimatedStart = now;

@@ -3,7 +3,7 @@
 // Preempt (would fit within nominal/borrowing limits if someone were preempted) or NoFit.
 import type { CQState, PodSetState, Pool, SchedulerState, WlState } from './internal-types.js';
 import { available, maxCapacity } from './quota.js';
-import { labelsConflict, toleratesAll } from './node-matching.js';
+import { formatTaint, labelsConflict, toleratesAll, untoleratedTaint } from './node-matching.js';
 import { formatQuantity } from './quantity.js';
 
 /** Mode of a flavor choice, best first. */
@@ -50,6 +50,17 @@ function flavorEligible(state: SchedulerState, ps: PodSetState, f: number): bool
   return toleratesAll(fi.nodeTaints, ps.spec.tolerations);
 }
 
+/** Why a flavor cannot serve a podSet: "h100 (ResourceFlavor not found)", "spot (taint spot=true:NoSchedule not tolerated)". */
+function whyIneligible(state: SchedulerState, ps: PodSetState, f: number): string {
+  const fi = state.flavors[f];
+  if (fi.missing) return `${fi.name} (ResourceFlavor not found)`;
+  const sel = ps.spec.nodeSelector ?? {};
+  const key = Object.keys(sel).find((k) => fi.nodeLabels && k in fi.nodeLabels && fi.nodeLabels[k] !== sel[k]);
+  if (key !== undefined) return `${fi.name} (nodeLabels ${key}=${fi.nodeLabels?.[key]} contradict nodeSelector ${key}=${sel[key]})`;
+  const t = untoleratedTaint(fi.nodeTaints, ps.spec.tolerations);
+  return t ? `${fi.name} (taint ${formatTaint(t)} not tolerated)` : fi.name;
+}
+
 /** Flavor choice of a podSet in a queue, independent of current usage. */
 export interface StaticCombo {
   flavorOfResource: Map<number, number>;
@@ -79,8 +90,10 @@ function staticCombos(state: SchedulerState, cq: CQState, ps: PodSetState): Stat
   const perGroup: number[][] = groupsUsed.map((g) => cq.groups[g].flavors.filter((f) => flavorEligible(state, ps, f)));
   for (let i = 0; i < perGroup.length; i++) {
     if (perGroup[i].length === 0) {
-      const res = cq.groups[groupsUsed[i]].resources.map((r) => state.resources[r]).join(', ');
-      const problem = { message: `no flavor for ${res} in ClusterQueue ${cq.name} matches podSet ${ps.spec.name}'s nodeSelector/tolerations` };
+      const g = cq.groups[groupsUsed[i]];
+      const res = g.resources.map((r) => state.resources[r]).join(', ');
+      const why = g.flavors.length === 0 ? 'it lists no flavors' : `flavors ${g.flavors.map((f) => whyIneligible(state, ps, f)).join(', ')}`;
+      const problem = { message: `no flavor for ${res} in ClusterQueue ${cq.name} can serve podSet ${ps.spec.name}: ${why}` };
       state.staticCombos.set(cacheKey, problem);
       return problem;
     }
@@ -131,7 +144,7 @@ export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState
         if (cq.usage[key] + need > cq.nominal[key]) borrowing = true;
         continue;
       }
-      if (!short) short = { key, need: amount, avail };
+      if (!short) short = { key, need, avail };
       const cap = preemptCapFor(state, cq, key);
       const m = cap >= 0 && need <= cap ? PREEMPT : NOFIT;
       if (m > mode) mode = m;
@@ -147,25 +160,58 @@ export function podSetCombos(state: SchedulerState, cq: CQState, ps: PodSetState
   return out.map((c, i) => ({ c, i })).sort((a, b) => rank(a.c) - rank(b.c) || a.i - b.i).map((x) => x.c);
 }
 
-/** Human sentence for a quota shortfall, e.g. "waiting for 4 nvidia.com/gpu of flavor h100 in queue research: 6 of 8 in use, cohort has none to lend". */
+/** The first key of a combo the queue could never hold (more than nominal plus all it may borrow), if any. */
+export function quotaNever(cq: CQState, c: { usage: [number, number][] }, acc: Map<number, number>): { key: number; need: number; max: number } | undefined {
+  for (const [key, amount] of c.usage) {
+    const need = acc.size > 0 ? amount + (acc.get(key) ?? 0) : amount;
+    const max = maxCapacity(cq, key);
+    if (need > max) return { key, need, max };
+  }
+  return undefined;
+}
+
+/** "needs 16 nvidia.com/gpu of flavor h100 but ClusterQueue q can hold at most 8 even when borrowing". */
+export function quotaNeverMessage(state: SchedulerState, cq: CQState, n: { key: number; need: number; max: number }): string {
+  const r = n.key % state.R;
+  const f = (n.key - r) / state.R;
+  const res = state.resources[r];
+  const how = !cq.has[n.key] ? `ClusterQueue ${cq.name} has no quota for it` : `ClusterQueue ${cq.name} can hold at most ${formatQuantity(n.max, res)}${cq.cohort ? ' even when borrowing' : ' (no cohort to borrow from)'}`;
+  return `needs ${formatQuantity(n.need, res)} ${res} of flavor ${state.flavors[f].name} but ${how}`;
+}
+
+/**
+ * Human sentence for a quota shortfall, e.g. "waiting for 4 nvidia.com/gpu of flavor h100 in queue
+ * research: 6 of 8 in use, cohort has none to lend". It names what binds: the queue's own quota
+ * (and how much of it is lent out), the borrowingLimit, or what the cohort can still lend.
+ */
 export function shortfallMessage(state: SchedulerState, cq: CQState, short: { key: number; need: number; avail: number }): string {
   const R = state.R;
-  const r = short.key % R;
-  const f = (short.key - r) / R;
+  const k = short.key;
+  const r = k % R;
+  const f = (k - r) / R;
   const res = state.resources[r];
   const q = (n: number) => formatQuantity(Math.max(0, n), res);
-  const used = cq.usage[short.key];
-  const nominal = cq.nominal[short.key];
-  let tail: string;
+  const used = cq.usage[k];
+  const nominal = cq.nominal[k];
+  let head = `${q(used)} of ${q(nominal)} in use`;
+  if (used > nominal) head += ` (${q(used - nominal)} borrowed)`;
   const co = cq.cohort;
-  if (!co) tail = 'no cohort to borrow from';
-  else {
-    const lendable = Math.max(0, co.pool[short.key] - co.poolUsage[short.key] - Math.max(0, cq.lendable[short.key] - Math.max(0, used - (nominal - cq.lendable[short.key]))));
-    const limit = cq.borrowLimit[short.key];
-    if (Number.isFinite(limit) && used >= nominal + limit) tail = `borrowingLimit ${q(limit)} reached`;
-    else tail = lendable > 0 ? `cohort ${co.name} can lend ${q(lendable)}` : `cohort has none to lend`;
-  }
-  return `waiting for ${q(short.need)} ${res} of flavor ${state.flavors[f].name} in queue ${cq.name}: ${q(used)} of ${q(nominal)} in use, ${tail}`;
+  if (!co) return `waiting for ${q(short.need)} ${res} of flavor ${state.flavors[f].name} in queue ${cq.name}: ${head}, no cohort to borrow from`;
+  // What the queue could take ignoring its borrowingLimit: its guaranteed part plus the cohort's free pool.
+  const guaranteedFree = Math.max(0, nominal - cq.lendable[k] - used);
+  const reach = guaranteedFree + Math.max(0, co.pool[k] - co.poolUsage[k]);
+  // Attribute that reach to the queue's own unused quota first; the rest of its unused quota is lent out.
+  const ownUnused = Math.max(0, nominal - used);
+  const fromOwn = Math.min(ownUnused, reach);
+  const lentOut = ownUnused - fromOwn;
+  const othersLend = reach - fromOwn;
+  if (lentOut > 0) head += `, ${q(lentOut)} of its quota lent to cohort ${co.name}`;
+  const limit = cq.borrowLimit[k];
+  const byLimit = nominal + limit - used;
+  let tail: string;
+  if (Number.isFinite(limit) && byLimit < reach) tail = byLimit <= 0 ? `borrowingLimit ${q(limit)} reached` : `borrowingLimit ${q(limit)} lets it borrow only ${q(byLimit - Math.max(0, ownUnused))} more`;
+  else tail = othersLend > 0 ? `cohort ${co.name} can lend only ${q(othersLend)}` : 'cohort has none to lend';
+  return `waiting for ${q(short.need)} ${res} of flavor ${state.flavors[f].name} in queue ${cq.name}: ${head}, ${tail}`;
 }
 
 /** Total usage keys of a workload's admission (for preemption and release). */

@@ -147,6 +147,10 @@ export interface SchedulerState {
   priorityClasses: Map<string, number>;
   nodes: NodeState[];
   nodeByName: Map<string, NodeState>;
+  /** Cordoned or NotReady nodes (for pending messages only). */
+  unusableNodes: NodeState[];
+  /** `pool key|podSet shapeId` → why the podSet can never be placed there, or null when it can (see diagnose.ts). */
+  neverFit: Map<string, string | null>;
   pools: Map<string, Pool>;
   maxGpuBucket: number;
   maxCpuBucket: number;

@@ -42,12 +42,27 @@ function tolerates(t: Toleration, taint: Taint): boolean {
 
 /** Whether tolerations cover every scheduling-relevant taint (PreferNoSchedule never blocks). */
 export function toleratesAll(taints: Taint[] | undefined, tolerations: Toleration[] | undefined): boolean {
-  if (!taints || taints.length === 0) return true;
+  return untoleratedTaint(taints, tolerations) === undefined;
+}
+
+/** The first scheduling-relevant taint the tolerations do not cover, if any. */
+export function untoleratedTaint(taints: Taint[] | undefined, tolerations: Toleration[] | undefined): Taint | undefined {
+  if (!taints || taints.length === 0) return undefined;
   for (const taint of taints) {
     if (taint.effect === 'PreferNoSchedule') continue;
     let ok = false;
     for (const t of tolerations ?? []) if (tolerates(t, taint)) { ok = true; break; }
-    if (!ok) return false;
+    if (!ok) return taint;
   }
-  return true;
+  return undefined;
+}
+
+/** A taint as kubectl prints it: key=value:Effect (key:Effect without a value). */
+export function formatTaint(t: Taint): string {
+  return `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`;
+}
+
+/** A nodeSelector as key=value pairs joined by commas. */
+export function formatSelector(sel: Record<string, string>): string {
+  return Object.entries(sel).map(([k, v]) => `${k}=${v}`).join(',');
 }

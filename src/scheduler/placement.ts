@@ -95,10 +95,3 @@ export function placePodSet(
 export function rollback(state: SchedulerState, ps: PodSetState, pods: PodAlloc[]): void {
   for (let i = pods.length - 1; i >= 0; i--) releasePod(state, pods[i].node, ps.req, pods[i].gpus);
 }
-
-/** Count usable nodes in a pool and how many could host one pod by capacity (for messages). */
-export function poolFitStats(pool: Pool, ps: PodSetState): { nodes: number; fitOne: number } {
-  let fitOne = 0;
-  for (const n of pool.nodes) if (podsThatFit(n, ps.req) >= 1) fitOne++;
-  return { nodes: pool.nodes.length, fitOne };
-}

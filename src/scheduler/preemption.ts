@@ -57,8 +57,21 @@ export function podTolerations(state: SchedulerState, own: WlState['podSets'][nu
 
 type Kind = PreemptionDecision['reason'];
 
-/** Choose victims for `w` targeting `combos`; undefined when no allowed set frees enough. */
-export function findVictims(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[]): { victim: WlState; reason: Kind }[] | undefined {
+/** Why no victim set was found: no allowed candidate, their quota is not enough, or nodes still lack room with all of them gone. */
+export interface VictimSearchFailure {
+  blocked: 'none' | 'quota' | 'nodes';
+  /** Workloads the policies allow it to preempt. */
+  candidates: number;
+  /** For `nodes`: what the nodes say with every candidate gone (from `describeNodes`, when asked). */
+  nodes?: string;
+}
+
+/**
+ * Choose victims for `w` targeting `combos`; a failure says why none frees enough.
+ * `describeNodes` (explain mode) is called with every candidate suspended when quota would then
+ * suffice but the nodes still have no room, so the reason can say what the nodes look like then.
+ */
+export function findVictims(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[], describeNodes?: () => string): { victim: WlState; reason: Kind }[] | VictimSearchFailure {
   const p = cq.spec.preemption ?? {};
   const within = p.withinClusterQueue ?? 'Never';
   const reclaim = p.reclaimWithinCohort ?? 'Never';
@@ -100,12 +113,12 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
       }
     }
   }
-  if (cands.length === 0) return undefined;
+  if (cands.length === 0) return { blocked: 'none', candidates: 0 };
   // Cheap bound first: even every candidate gone must free enough quota, or there is no point.
   for (const [k, a] of keys) {
     let freeable = Math.max(0, available(cq, k));
     for (const { v } of cands) for (const part of v.admitted ?? []) for (const [vk, va] of part.usage) if (vk === k) freeable += va;
-    if (freeable < a) return undefined;
+    if (freeable < a) return { blocked: 'quota', candidates: cands.length };
   }
   cands.sort((a, b) =>
     Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
@@ -124,8 +137,12 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     if (fitsNow(state, w, cq, combos)) { fits = true; break; }
   }
   if (!fits) {
+    let quotaOk = true;
+    for (const [k, a] of keys) if (a > available(cq, k)) quotaOk = false;
+    const failure: VictimSearchFailure = { blocked: quotaOk ? 'nodes' : 'quota', candidates: removed.length };
+    if (quotaOk && describeNodes) failure.nodes = describeNodes();
     for (let i = removed.length - 1; i >= 0; i--) restore(state, removed[i].victim);
-    return undefined;
+    return failure;
   }
   // Fill-back pass: a victim whose return still leaves room for the preemptor is spared.
   const victims = [removed[removed.length - 1]];

@@ -87,6 +87,7 @@ function buildNodes(state: SchedulerState, snap: SchedulerSnapshot): void {
     state.maxCpuBucket = Math.max(state.maxCpuBucket, Math.floor(alloc[state.cpuRes] / 1000));
     state.nodes.push(node);
     state.nodeByName.set(spec.name, node);
+    if (!node.usable) state.unusableNodes.push(node);
   }
   state.maxCpuBucket = Math.min(state.maxCpuBucket, 1024);
   for (const n of state.nodes) {
@@ -105,7 +106,7 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
     flavors: [], flavorIdx: new Map(), R: resources.length, cqs: [], cqByName: new Map(), cohorts: new Map(),
     localQueues: new Map(snap.localQueues.map((lq) => [workloadKey(lq.namespace, lq.name), lq.clusterQueue])),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
-    nodes: [], nodeByName: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
+    nodes: [], nodeByName: new Map(), unusableNodes: [], neverFit: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
     workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, shapeIds: new Map(), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
   for (const rf of snap.resourceFlavors) {
