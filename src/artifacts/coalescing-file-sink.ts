@@ -8,6 +8,8 @@ export interface CoalescingFileSinkOptions {
   highWaterMark?: number;
   /** Start a background fdatasync after this many new bytes, so the final fsync has little left to flush. */
   syncEveryBytes?: number;
+  /** File offset of the first byte written (a resumed download appends after what it kept). */
+  startOffset?: number;
 }
 
 const DEFAULT_HWM = 2 * 1024 * 1024;
@@ -36,6 +38,7 @@ export class CoalescingFileSink extends Writable {
   ) {
     super({ highWaterMark: opts.highWaterMark ?? DEFAULT_HWM });
     this.syncEvery = opts.syncEveryBytes ?? DEFAULT_SYNC_EVERY;
+    this.offset = opts.startOffset ?? 0;
   }
 
   override _write(chunk: Buffer, _enc: BufferEncoding, cb: (err?: Error | null) => void): void {

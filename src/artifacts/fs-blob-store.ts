@@ -10,6 +10,7 @@ import { DigestGuard, classifyPutError, validatePutOptions, watchSource } from '
 import { ArtifactError, artifactErrorFromIo } from './errors.js';
 import { resolveRange } from './byte-range.js';
 import { CoalescingFileSink } from './coalescing-file-sink.js';
+import { syncDirectories } from './sync-dirs.js';
 
 /** Hooks to simulate storage faults in tests (e.g. throw an ENOSPC error mid-upload). */
 export interface FsFaultHooks {
@@ -68,7 +69,7 @@ export class FsBlobStore implements BlobStore {
       const madeDir = await fsp.mkdir(path.dirname(finalPath), { recursive: true });
       // rename over an identical blob is harmless and refreshes its mtime, which keeps GC from racing a re-upload
       await fsp.rename(tmpPath, finalPath);
-      if (!this.opts.noSync) await this.syncDirs(path.dirname(finalPath), madeDir);
+      if (!this.opts.noSync) await syncDirectories(path.dirname(finalPath), madeDir);
       return { sha256, size, created };
     } catch (err) {
       const typed = classifyPutError(err, {
@@ -86,27 +87,6 @@ export class FsBlobStore implements BlobStore {
 
   private fileSink(fh: FileHandle, state: { failed: boolean }): Writable {
     return new CoalescingFileSink(fh, state, this.opts.faults, this.opts.noSync === true);
-  }
-
-  /** fsyncs the directory holding the new entry, plus parents we just created, so the rename survives a crash. */
-  private async syncDirs(dir: string, madeDir: string | undefined): Promise<void> {
-    const dirs = [dir];
-    if (madeDir !== undefined) {
-      // each directory we created is an entry in its parent, which must be synced too
-      for (let d = dir; d !== madeDir && d !== path.dirname(d); ) {
-        d = path.dirname(d);
-        dirs.push(d);
-      }
-      dirs.push(path.dirname(madeDir));
-    }
-    for (const d of dirs) {
-      const h = await fsp.open(d, 'r');
-      try {
-        await h.sync();
-      } finally {
-        await h.close();
-      }
-    }
   }
 
   async has(sha256: string): Promise<boolean> {

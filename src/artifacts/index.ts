@@ -2,6 +2,7 @@
 export type { BlobStore, BlobInfo, GetRange, PutOptions, PutResult } from './blob-store.js';
 export { FsBlobStore, type FsBlobStoreOptions, type FsFaultHooks } from './fs-blob-store.js';
 export { CoalescingFileSink, type CoalescingFileSinkOptions } from './coalescing-file-sink.js';
+export { syncDirectories } from './sync-dirs.js';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
 export {
   ArtifactError,

@@ -1,7 +1,7 @@
 /**
  * Client side of artifact transfer (the CLI and the benchmark use it): streams files up while
  * hashing them in the same pass, registers the version, and pulls a version with every file
- * verified against its digest before it is renamed into place.
+ * verified against its digest, fsynced, and only then renamed into place.
  */
 import { createHash } from 'node:crypto';
 import fs, { promises as fsp } from 'node:fs';
@@ -13,7 +13,8 @@ import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../api/errors.js';
 import type { ModelVersionSpec } from '../api/kinds/model-version.js';
 import { statusToError } from '../client/http-client.js';
-import { CoalescingFileSink, parseManifest, validateManifestPath } from '../artifacts/index.js';
+import { parseManifest, validateManifestPath } from '../artifacts/index.js';
+import { downloadVerified, type DownloadResult } from './verified-download.js';
 import type { ModelVersionObject } from './resolve-model-ref.js';
 
 /** Where and as whom. */
@@ -143,34 +144,22 @@ export async function sourceSize(source: string): Promise<number> {
   return (await listDirectory(source)).reduce((a, f) => a + f.size, 0);
 }
 
-async function download(t: TransferTarget, versionName: string, query: string, dest: string, expected: { sha256: string; size?: number }, onProgress?: OnProgress): Promise<void> {
-  const tmp = `${dest}.partial-${process.pid}`;
-  const req = send(`${base(t)}/modelversions/${encodeURIComponent(versionName)}/artifact${query}`, 'GET', t.token, {});
-  req.end();
-  const res = await new Promise<http.IncomingMessage>((resolve, reject) => {
-    req.on('response', resolve);
-    req.on('error', (err) => reject(new ApiError('ServiceUnavailable', `download failed: ${err.message}`)));
-  });
-  if ((res.statusCode ?? 500) >= 300) throw statusToError(res.statusCode ?? 500, await readJson(res));
-  const h = hashing(onProgress);
-  await fsp.mkdir(path.dirname(dest), { recursive: true });
-  const fh = await fsp.open(tmp, 'w');
-  try {
-    // batched writev: HTTP hands over ~64 KiB pieces, and one syscall each made pulls latency-bound
-    await pipeline(res, h.stream, new CoalescingFileSink(fh, { failed: false }, undefined, true));
-    await fh.close();
-    const got = h.digest();
-    if (got !== expected.sha256) throw new ApiError('Invalid', `downloaded ${path.basename(dest)} hashes to ${got}, expected ${expected.sha256}: not saved`);
-    await fsp.rename(tmp, dest);
-  } catch (err) {
-    await fh.close().catch(() => undefined);
-    await fsp.rm(tmp, { force: true });
-    throw err;
-  }
+function artifactUrl(t: TransferTarget, versionName: string, query: string): string {
+  return `${base(t)}/modelversions/${encodeURIComponent(versionName)}/artifact${query}`;
 }
 
-/** Downloads a version into `outDir` (created when missing), verifying every file's sha256; returns the paths written. */
-export async function pullVersion(t: TransferTarget, mv: ModelVersionObject, outDir: string, onProgress?: OnProgress): Promise<string[]> {
+/**
+ * Downloads a version into `outDir` (created when missing); returns the paths written. Each file is
+ * atomic and durable with its sha256 verified before it gets its name, and resumes a partial file
+ * a killed pull left (see verified-download.ts). `onFile` hears what each download did.
+ */
+export async function pullVersion(
+  t: TransferTarget,
+  mv: ModelVersionObject,
+  outDir: string,
+  onProgress?: OnProgress,
+  onFile?: (r: DownloadResult) => void,
+): Promise<string[]> {
   const spec: ModelVersionSpec = mv.spec;
   const name = mv.metadata.name;
   const root = path.resolve(outDir);
@@ -183,19 +172,21 @@ export async function pullVersion(t: TransferTarget, mv: ModelVersionObject, out
   if (spec.artifact.layout === 'file') {
     const f = spec.artifact.files[0] ?? { path: `${name}.bin`, sha256: spec.artifact.sha256 };
     const dest = target(path.posix.basename(f.path));
-    await download(t, name, '', dest, { sha256: spec.artifact.sha256 }, onProgress);
+    const r = await downloadVerified({ url: artifactUrl(t, name, ''), token: t.token, dest, sha256: spec.artifact.sha256, size: spec.artifact.size, onProgress });
+    onFile?.(r);
     return [dest];
   }
   // a directory: fetch and verify the manifest first, then each file it lists
   const manifestPath = path.join(root, `.${name}.manifest.json`);
-  await download(t, name, '', manifestPath, { sha256: spec.artifact.sha256 });
+  await downloadVerified({ url: artifactUrl(t, name, ''), token: t.token, dest: manifestPath, sha256: spec.artifact.sha256 });
   const manifest = parseManifest(await fsp.readFile(manifestPath));
   await fsp.rm(manifestPath, { force: true });
   const written: string[] = [];
   for (const f of manifest.files) {
     const dest = target(f.path);
-    await download(t, name, `?path=${encodeURIComponent(f.path)}`, dest, f, onProgress);
-    await fsp.chmod(dest, f.mode);
+    const url = artifactUrl(t, name, `?path=${encodeURIComponent(f.path)}`);
+    const r = await downloadVerified({ url, token: t.token, dest, sha256: f.sha256, size: f.size, mode: f.mode, onProgress });
+    onFile?.(r);
     written.push(dest);
   }
   return written;

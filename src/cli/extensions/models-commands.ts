@@ -166,7 +166,7 @@ export function registerModelsCommands(program: Command, env: () => CommandEnv):
 
   models
     .command('pull <ref>')
-    .description('download a version (digits@production, digits@^1.2, digits@1.2.0, digits) with sha256 verified')
+    .description('download a version (digits@production, digits@^1.2, digits@1.2.0, digits): each file sha256-verified and fsynced before it gets its name; an interrupted pull resumes')
     .requiredOption('-o, --output <dir>', 'directory to write into')
     .action(async (ref: string, o: { output: string }) => {
       const e = env();
@@ -174,12 +174,14 @@ export function registerModelsCommands(program: Command, env: () => CommandEnv):
       const mv = await resolveRemote(target(e), parsed.model, parsed.raw);
       const bar = progressBar('pull', mv.spec.artifact.size);
       let files: string[];
+      let resumed = 0;
       try {
-        files = await pullVersion(target(e), mv, o.output, bar.tick);
+        files = await pullVersion(target(e), mv, o.output, bar.tick, (r) => (resumed += r.resumedFrom));
       } finally {
         bar.stop();
       }
-      e.out(`pulled ${mv.spec.model}@${mv.spec.version} (sha256 verified): ${files.join(', ')}`);
+      const note = resumed > 0 ? `, resumed after ${resumed} bytes kept from an interrupted pull` : '';
+      e.out(`pulled ${mv.spec.model}@${mv.spec.version} (sha256 verified${note}): ${files.join(', ')}`);
     });
 
   models
