@@ -10,13 +10,17 @@ import {
   buildWorkload, isAdmitted, isEvictionRequested, isFinished, markWorkloadFinished, podSetPlacements, releaseEvictedWorkload,
   workloadNameFor, workloadPendingMessage, workloadPendingReason, WorkloadKind, evictionMessage,
 } from '../queueing/index.js';
+import { ResourceFlavorKind } from '../api/kinds/resource-flavor.js';
+import type { WorkloadAdmission as Admission } from '../api/kinds/workload.js';
+import { LOCAL_CLUSTER_NAME } from '../api/kinds/cluster.js';
+import { placementOf, type Placement } from '../runtime/kubernetes/placement.js';
 import { replicaKey } from './rendezvous-env.js';
 
 /** The answer for one job. */
 export type AdmissionState =
-  | { state: 'Admitted'; gpus: Record<string, number[]>; clusterQueue?: string; local?: boolean }
+  | { state: 'Admitted'; gpus: Record<string, number[]>; clusterQueue?: string; local?: boolean; placement?: Placement }
   | { state: 'Pending'; reason: string; message: string }
-  | { state: 'Evicting'; reason: string; message: string };
+  | { state: 'Evicting'; reason: string; message: string; placement?: Placement };
 
 /** The admission a TrainingJob controller uses (swappable in tests). */
 export interface TrainingAdmission {
@@ -28,6 +32,8 @@ export interface TrainingAdmission {
   finished(job: KubeObject, succeeded: boolean, message: string): Promise<void>;
   /** Suspend: the workload is withdrawn (quota freed); resume submits a new one. */
   withdraw(job: KubeObject): Promise<void>;
+  /** Where the job's workload is admitted (or being evicted from) now; undefined when it holds no admission. */
+  placement?(job: KubeObject): Promise<Placement | undefined>;
 }
 
 /** The podSet name of a role (Workload podSets are DNS labels). */
@@ -98,20 +104,32 @@ export class WorkloadAdmission implements TrainingAdmission {
         const placements = podSetPlacements(wl, podSetName(role));
         for (let i = 0; i < r.replicas; i++) gpus[replicaKey({ role, index: i })] = placements[i]?.gpus ?? [];
       }
-      const cq = (wl.status as { admission?: { clusterQueue?: string } } | undefined)?.admission?.clusterQueue;
-      return { state: 'Admitted', gpus, clusterQueue: cq };
+      const adm = (wl.status as { admission: Admission }).admission;
+      return { state: 'Admitted', gpus, clusterQueue: adm.clusterQueue, placement: await this.placementFor(job, adm) };
     }
     if (isEvictionRequested(wl)) {
       const conds = (wl.status as { conditions?: Array<{ type: string; reason?: string }> } | undefined)?.conditions ?? [];
       const reason = conds.find((c) => c.type === 'Evicted')?.reason ?? 'Evicted';
-      return { state: 'Evicting', reason, message: evictionMessage(wl) ?? 'evicted by the queue' };
+      return { state: 'Evicting', reason, message: evictionMessage(wl) ?? 'evicted by the queue', placement: await this.placementFor(job, (wl.status as { admission: Admission }).admission) };
     }
     const untouched = !wl.status || Object.keys(wl.status).length === 0;
     const age = this.now().getTime() - Date.parse(wl.metadata.creationTimestamp);
     if (untouched && this.opts.assumeAdmittedAfterMs !== undefined && age >= this.opts.assumeAdmittedAfterMs) {
-      return { state: 'Admitted', gpus: {}, local: true };
+      // Assumed without a queue (no admission controller installed): there is no flavor, so it runs here.
+      return { state: 'Admitted', gpus: {}, local: true, placement: { cluster: LOCAL_CLUSTER_NAME, source: 'default' } };
     }
     return { state: 'Pending', reason: workloadPendingReason(wl) ?? 'Pending', message: workloadPendingMessage(wl) || `waiting for queue ${spec.queueName} to admit workload ${wl.metadata.name}` };
+  }
+
+  private async placementFor(job: KubeObject, adm: Admission): Promise<Placement> {
+    return placementOf(job, adm, (await this.client.list(ResourceFlavorKind)).items);
+  }
+
+  async placement(job: KubeObject): Promise<Placement | undefined> {
+    const wl = await this.client.tryGet(WorkloadKind, job.metadata.namespace!, this.name(job));
+    if (!wl || !(wl.metadata.ownerReferences ?? []).some((r) => r.uid === job.metadata.uid)) return undefined;
+    if (!isAdmitted(wl) && !isEvictionRequested(wl)) return undefined;
+    return this.placementFor(job, (wl.status as { admission: Admission }).admission);
   }
 
   async released(job: KubeObject): Promise<void> {

@@ -8,7 +8,8 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/meta.js';
-import { LOCAL_CLUSTER_NAME, targetClusterOf } from '../api/kinds/cluster.js';
+import { setCondition } from '../api/conditions.js';
+import { LOCAL_CLUSTER_NAME } from '../api/kinds/cluster.js';
 import { TrainingJobKind } from '../api/kinds/training-job.js';
 import type { TrainingJobSpec, TrainingJobStatus } from '../api/kinds/training-job-schema.js';
 import type { LocalClient } from '../client/local-client.js';
@@ -63,8 +64,9 @@ export class TrainingJobController implements Reconciler {
       await this.d.runtime.stop(key, this.d.gracePeriodMs);
       return;
     }
-    // A job sent to a Kubernetes cluster is that runtime's to run, not this machine's.
-    if (targetClusterOf(job) !== LOCAL_CLUSTER_NAME) return;
+    // Every job goes through queue admission wherever it runs. Once its workload holds an
+    // admission on another cluster (its flavor's, docs/kubernetes.md), that cluster's runtime
+    // runs it and owns its status until the admission ends; this controller owns the rest.
     const uid = job.metadata.uid;
     if (this.d.runtime.keys().includes(key) && !this.d.runtime.has(key, uid)) await this.d.runtime.stop(key, this.d.gracePeriodMs);
     const spec = job.spec as TrainingJobSpec;
@@ -73,6 +75,9 @@ export class TrainingJobController implements Reconciler {
     if (!st.phase) await this.d.events.event(job, 'Normal', 'Created', `TrainingJob ${name} created (${spec.framework}, ${rolesOf(spec).map((r) => `${r.replicas} ${r.role}`).join(', ')})`);
 
     if (spec.runPolicy.suspend) {
+      // Pods on a cluster are deleted by its runtime, which withdraws the workload after them.
+      const where = await this.d.admission.placement?.(job);
+      if (where && where.cluster !== LOCAL_CLUSTER_NAME) return this.leaveToCluster(key, uid);
       if (this.d.runtime.has(key, uid)) await this.d.runtime.stop(key, this.d.gracePeriodMs);
       await this.d.admission.withdraw(job);
       await this.write(job, st, 'Suspended', 'JobSuspended', 'The job is suspended; its quota is released. Set spec.runPolicy.suspend=false to requeue it.', { replicaStatuses: zeroActive(st) });
@@ -80,6 +85,7 @@ export class TrainingJobController implements Reconciler {
     }
 
     const adm = await this.d.admission.ensure(job, spec);
+    if (adm.state !== 'Pending' && adm.placement && adm.placement.cluster !== LOCAL_CLUSTER_NAME) return this.leaveToCluster(key, uid);
     if (adm.state !== 'Admitted') {
       if (this.d.runtime.has(key, uid)) {
         await this.d.runtime.stop(key, this.d.gracePeriodMs);
@@ -92,8 +98,12 @@ export class TrainingJobController implements Reconciler {
     }
 
     let status = st;
+    const conflict = adm.placement?.conflict;
+    if (conflict || st.conditions?.some((c) => c.type === 'PlacementConflict' && c.status === 'True')) {
+      status = { ...status, conditions: setCondition(status.conditions, conflict ? { type: 'PlacementConflict', status: 'True', reason: 'AnnotationIgnored', message: conflict } : { type: 'PlacementConflict', status: 'False', reason: 'Consistent', message: 'runs where its admitted flavor is' }, this.now().toISOString()) };
+    }
     if (!this.d.runtime.has(key, uid)) {
-      status = await this.launch(key, job, spec, st, adm.local ? 'no admission controller answered; admitted locally' : `admitted by ClusterQueue ${adm.clusterQueue ?? ''}`.trim(), adm.gpus);
+      status = await this.launch(key, job, spec, status, adm.local ? 'no admission controller answered; admitted locally' : `admitted by ClusterQueue ${adm.clusterQueue ?? ''}`.trim(), adm.gpus);
     }
     const obs = this.d.runtime.observe(key) ?? [];
     const nowMs = this.now().getTime();
@@ -114,6 +124,11 @@ export class TrainingJobController implements Reconciler {
     await this.write(job, status, phase, phase === 'Restarting' ? 'ReplicaRestarting' : phase === 'Running' ? 'JobRunning' : 'Admitted', msg, base);
     const untilDeadline = msUntilDeadline(status.startTime, spec.runPolicy.activeDeadlineSeconds, nowMs);
     return { requeueAfterMs: Math.max(10, Math.min(POLL_MS, untilDeadline ?? POLL_MS)) };
+  }
+
+  // Another cluster runs the job: nothing runs here (a placement that moved stops what did).
+  private async leaveToCluster(key: string, uid: string): Promise<void> {
+    if (this.d.runtime.has(key, uid)) await this.d.runtime.stop(key, this.d.gracePeriodMs);
   }
 
   private async launch(key: string, job: KubeObject, spec: TrainingJobSpec, st: TrainingJobStatus, admittedMessage: string, gpus: Record<string, number[]>): Promise<TrainingJobStatus> {
@@ -192,7 +207,7 @@ export class TrainingJobController implements Reconciler {
     const next = statusForPhase({ ...prev, ...extra }, phase, reason, message, now, job.metadata.generation);
     if (JSON.stringify(next) === JSON.stringify(job.status ?? {})) return;
     if (phase !== prev.phase && (phase === 'Queued' || phase === 'Suspended')) await this.d.events.event(job, 'Normal', phase, message);
-    // Only this controller writes the status, so a conflict (the spec or metadata changed) is retried
+    // Only this controller writes the status of a job that is queued, suspended or runs here, so a conflict (the spec or metadata changed) is retried
     // on the fresh version: a lost terminal status would relaunch a finished job.
     let cur = job;
     for (let i = 0; i < 5; i++) {

@@ -8,6 +8,7 @@ import type { TrainingJobSpec } from '../../api/kinds/training-job-schema.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { IsvcRevisionInput, PodToleration } from './inference-manifests.js';
 import type { PriorityClassInput, ProjectInput } from './tenancy-manifests.js';
+import { NODE_CLUSTER_LABEL } from './placement.js';
 import type { TrainingJobInput } from './training-manifests.js';
 
 /** What a ResourceFlavor contributes to pods placed on it. */
@@ -19,7 +20,9 @@ export interface FlavorPlacement {
 /** Node selector and tolerations from a ResourceFlavor object. */
 export function flavorPlacement(flavor: KubeObject | undefined): FlavorPlacement {
   const s = (flavor?.spec ?? {}) as { nodeLabels?: Record<string, string>; tolerations?: PodToleration[] };
-  return { ...(s.nodeLabels ? { nodeSelector: s.nodeLabels } : {}), ...(s.tolerations ? { tolerations: s.tolerations } : {}) };
+  // The cluster label is Capstan's (its Nodes carry it for the scheduler core); real nodes do not.
+  const nodeSelector = Object.fromEntries(Object.entries(s.nodeLabels ?? {}).filter(([k]) => k !== NODE_CLUSTER_LABEL));
+  return { ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}), ...(s.tolerations ? { tolerations: s.tolerations } : {}) };
 }
 
 /** Cluster-side settings an adapter cannot read from the object. */
@@ -66,7 +69,7 @@ export function isvcRevisionInput(obj: KubeObject, revision: string, opts: Clust
 }
 
 /** A TrainingJob as the cluster input (roles in a stable order: Master/Chief first). */
-export function trainingJobInput(obj: KubeObject, opts: { defaultImage: string; placement?: FlavorPlacement; priorityClassName?: string }): TrainingJobInput {
+export function trainingJobInput(obj: KubeObject, opts: { defaultImage: string; placement?: FlavorPlacement; rolePlacement?: (role: string) => FlavorPlacement; priorityClassName?: string }): TrainingJobInput {
   const spec = obj.spec as TrainingJobSpec;
   const order = ['Master', 'Chief', 'PS', 'Worker', 'Evaluator'];
   const roles = Object.entries(spec.replicaSpecs).sort(([a], [b]) => (order.indexOf(a) + 1 || 99) - (order.indexOf(b) + 1 || 99) || a.localeCompare(b));
@@ -85,6 +88,7 @@ export function trainingJobInput(obj: KubeObject, opts: { defaultImage: string; 
       ...(r.template.workingDir ? { workingDir: r.template.workingDir } : {}),
       ...(r.template.resources ? { resources: r.template.resources } : {}),
       restartPolicy: r.restartPolicy,
+      ...(opts.rolePlacement ? opts.rolePlacement(role) : {}),
     })),
     ...(opts.placement ?? {}),
     ...(opts.priorityClassName ?? spec.priorityClassName ? { priorityClassName: opts.priorityClassName ?? spec.priorityClassName } : {}),
@@ -118,13 +122,4 @@ export function projectInput(obj: KubeObject, clusterQueue?: KubeObject): Projec
     ...(Object.keys(quota).length ? { quota } : {}),
     roles: [{ role: 'viewer' }, { role: 'editor' }, { role: 'admin' }],
   };
-}
-
-/** The Cluster a set of admitted flavors lives in (first flavor naming one), else undefined (local). */
-export function clusterOfFlavors(flavorNames: string[], flavors: KubeObject[]): string | undefined {
-  for (const n of flavorNames) {
-    const c = (flavors.find((f) => f.metadata.name === n)?.spec as { cluster?: string } | undefined)?.cluster;
-    if (c) return c;
-  }
-  return undefined;
 }

@@ -5,11 +5,12 @@
  * whichever of them are installed.
  */
 import { ClusterKind } from '../../api/kinds/cluster.js';
-import type { Controller } from '../../controllers/runtime/controller.js';
+import { ownerKeyOf, type Controller } from '../../controllers/runtime/controller.js';
 import type { PlatformModule } from '../../server/platform-module.js';
 import { ClusterController, ensureLocalCluster } from './cluster-controller.js';
 import { RuntimeRegistry } from './runtime-registry.js';
-import { inferenceServiceHandler, priorityClassHandler, projectHandler, trainingJobHandler, type SyncDefaults } from './sync-handlers.js';
+import { inferenceServiceHandler, priorityClassHandler, projectHandler, type SyncDefaults } from './sync-handlers.js';
+import { KubernetesTrainingJobController } from './training-job-sync.js';
 import { WorkloadSyncController, type SyncHandler } from './workload-sync-controller.js';
 
 /** Defaults for clusters that do not name an image or a registry URL. */
@@ -32,15 +33,34 @@ export const kubernetesModule: PlatformModule = {
     const handlers: SyncHandler[] = [];
     const isvc = find('InferenceService');
     if (isvc) handlers.push(inferenceServiceHandler(isvc, runtimes, KUBERNETES_DEFAULTS));
+    // TrainingJobs go through queue admission; the admitted flavor's cluster runs them.
     const job = find('TrainingJob');
-    if (job) handlers.push(trainingJobHandler(job, runtimes, KUBERNETES_DEFAULTS));
+    const workload = find('Workload');
+    const flavor = find('ResourceFlavor');
+    if (job && workload && flavor) {
+      const c = ctx.manager.add(new KubernetesTrainingJobController({ jobKind: job, workloadKind: workload, flavorKind: flavor, client: ctx.client, runtimes, recorder, defaults: KUBERNETES_DEFAULTS }), {
+        primary: ctx.manager.informer(job),
+        watches: [{ informer: ctx.manager.informer(workload), map: ownerKeyOf('TrainingJob') }],
+      });
+      byKind.set('TrainingJob', c);
+    }
     const wpc = find('WorkloadPriorityClass');
     if (wpc) handlers.push(priorityClassHandler(wpc));
     const project = find('Project');
     if (project) handlers.push(projectHandler(project, ctx.client, find('LocalQueue'), find('ClusterQueue')));
+    const clusterWide: { controller: Controller; kind: NonNullable<typeof wpc> }[] = [];
     for (const h of handlers) {
-      const c = ctx.manager.add(new WorkloadSyncController(h, ctx.client, runtimes, recorder), { primary: ctx.manager.informer(h.kind) });
+      const informer = ctx.manager.informer(h.kind);
+      const c = ctx.manager.add(new WorkloadSyncController(h, ctx.client, runtimes, recorder), { primary: informer });
       byKind.set(h.kind.kind, c);
+      if (h.kind === wpc || h.kind === project) clusterWide.push({ controller: c, kind: h.kind });
     }
+    // A cluster that becomes reachable (new, or back) gets every project's Namespace and every
+    // PriorityClass at once, not at the next resync: jobs and services wait for their namespace.
+    ctx.manager.informer(ClusterKind).onChange((_t, obj, old) => {
+      const up = (o: typeof obj | undefined) => (o?.status as { reachable?: boolean } | undefined)?.reachable === true;
+      if (!up(obj) || up(old)) return;
+      for (const { controller, kind } of clusterWide) for (const o of ctx.manager.informer(kind).list()) controller.queue.add(o.metadata.name);
+    });
   },
 };

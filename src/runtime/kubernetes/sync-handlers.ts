@@ -1,8 +1,8 @@
-/** The per-kind handlers of WorkloadSyncController: InferenceService, TrainingJob, WorkloadPriorityClass, Project. */
+/** The per-kind handlers of WorkloadSyncController: InferenceService, WorkloadPriorityClass, Project (TrainingJob: training-job-sync.ts). */
 import type { Kind } from '../../api/kind.js';
 import type { Condition, KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
-import { isvcRevisionInput, priorityClassInput, projectInput, trainingJobInput } from './capstan-adapters.js';
+import { isvcRevisionInput, priorityClassInput, projectInput } from './capstan-adapters.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
 import { targetClusterOf, type RuntimeRegistry } from './runtime-registry.js';
 import type { SyncHandler } from './workload-sync-controller.js';
@@ -45,34 +45,6 @@ export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d
         conditions: [cond('PredictorReady', ready, failure?.reason ?? (ready ? 'ReplicasReady' : 'ReplicasStarting'), msg), cond('Ready', ready, failure?.reason ?? (ready ? 'ReplicasReady' : 'ReplicasStarting'), msg)],
         ...(ready ? { requeueAfterMs: 60_000 } : { requeueAfterMs: 5_000 }),
       };
-    },
-  };
-}
-
-/** TrainingJob → headless Service + pods (atomic); phase and per-role counts from the pods. */
-export function trainingJobHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults): SyncHandler {
-  return {
-    kind,
-    writesStatus: true,
-    targets: annotated,
-    async apply(rt, obj) {
-      const spec = runtimes.specOf(rt.clusterName);
-      const input = trainingJobInput(obj, { defaultImage: spec?.image ?? d.image });
-      const expected = input.roles.reduce((s, r) => s + r.replicas, 0);
-      let obs = await rt.observeTraining(input.namespace, obj.metadata.uid, expected);
-      // Pods are never re-created once the job has finished: a finished job stays finished.
-      if (obs.phase !== 'Succeeded' && obs.phase !== 'Failed' && obs.podCount < expected) {
-        await rt.requireNodesFor(input.nodeSelector);
-        await rt.applyTrainingJob(input);
-        obs = await rt.observeTraining(input.namespace, obj.metadata.uid, expected);
-      }
-      const f = obs.failure;
-      const replicaStatuses = Object.fromEntries(Object.entries(obs.roles).map(([r, c]) => [r, { active: c.active, succeeded: c.succeeded, failed: c.failed, restarts: c.restarts }]));
-      const conditions: Condition[] = [cond('Running', obs.phase === 'Running', obs.phase === 'Running' ? 'PodsRunning' : f?.reason ?? obs.phase, f ? `${f.pod}: ${f.message}` : `${obs.podCount} of ${expected} pods on cluster ${rt.clusterName}`)];
-      if (obs.phase === 'Succeeded') conditions.push(cond('Succeeded', true, 'AllReplicasSucceeded', 'every replica exited 0'));
-      if (obs.phase === 'Failed') conditions.push(cond('Failed', true, f?.reason ?? 'ReplicaFailed', f ? `${f.pod}: ${f.message}` : 'a replica failed'));
-      const phase = obs.phase === 'Pending' ? 'Admitted' : obs.phase;
-      return { status: { phase, replicaStatuses }, conditions, ...(obs.phase === 'Succeeded' || obs.phase === 'Failed' ? {} : { requeueAfterMs: 10_000 }) };
     },
   };
 }

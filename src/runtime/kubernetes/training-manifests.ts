@@ -18,6 +18,9 @@ export interface TrainingRoleInput {
   resources?: ReplicaResources;
   /** Capstan's policy; ExitCode is enforced by Capstan, so the pod itself never restarts. */
   restartPolicy?: 'OnFailure' | 'Never' | 'ExitCode';
+  /** From the flavors admitted for this role's podSet; wins over the job-wide ones. */
+  nodeSelector?: Record<string, string>;
+  tolerations?: PodToleration[];
 }
 
 /** Everything needed to run a job on a cluster. */
@@ -59,6 +62,8 @@ export function trainingJobManifests(input: TrainingJobInput): ManifestSet {
   const roles = input.roles.map((r) => ({ role: r.role, replicas: r.replicas }));
   const pods: Manifest[] = [];
   for (const r of input.roles) {
+    const nodeSelector = r.nodeSelector ?? input.nodeSelector;
+    const tolerations = r.tolerations ?? input.tolerations;
     for (let i = 0; i < r.replicas; i++) {
       const podName = replicaPodName(input.name, r.role, i);
       const env = { ...(r.env ?? {}), ...rendezvousEnv(input.name, service, input.framework, roles, r.role, i, port) };
@@ -74,8 +79,8 @@ export function trainingJobManifests(input: TrainingJobInput): ManifestSet {
           ...(input.serviceAccountName ? { serviceAccountName: input.serviceAccountName } : {}),
           ...(input.priorityClassName ? { priorityClassName: input.priorityClassName } : {}),
           ...(input.activeDeadlineSeconds ? { activeDeadlineSeconds: input.activeDeadlineSeconds } : {}),
-          ...(input.nodeSelector && Object.keys(input.nodeSelector).length ? { nodeSelector: input.nodeSelector } : {}),
-          ...(input.tolerations?.length ? { tolerations: input.tolerations } : {}),
+          ...(nodeSelector && Object.keys(nodeSelector).length ? { nodeSelector } : {}),
+          ...(tolerations?.length ? { tolerations } : {}),
           containers: [
             {
               name: dnsLabel(r.role),
