@@ -5,7 +5,7 @@
  */
 import type { Logger } from 'pino';
 import { LOCAL_CLUSTER_NAME, targetClusterOf } from '../../api/kinds/cluster.js';
-import { InferenceServiceKind, type InferenceServiceSpec, type InferenceServiceStatus } from '../../api/kinds/inference-service.js';
+import { InferenceServiceKind, type InferenceServiceSpec, type InferenceServiceStatus, type RevisionStatus } from '../../api/kinds/inference-service.js';
 import { MODEL_VERSION_LABEL } from '../../api/kinds/model-version.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
@@ -85,7 +85,11 @@ export class InferenceServiceReconciler implements Reconciler {
     } catch (err) {
       return this.writeFailure(obj, prev, { reason: 'InvalidAutoscaling', message: (err as Error).message });
     }
-    if (!st.autoscaler || st.autoscaler.differs(settings)) st.autoscaler = new ServiceAutoscaler(settings, now, st.readyTotal());
+    if (!st.autoscaler || st.autoscaler.differs(settings)) {
+      // after a platform restart nothing runs yet: start from the replica count the status recorded
+      const recorded = !st.autoscaler && prev.observedGeneration === obj.metadata.generation ? prev.autoscaler?.desiredReplicas ?? 0 : 0;
+      st.autoscaler = new ServiceAutoscaler(settings, now, st.readyTotal() || recorded);
+    }
 
     let predictorError: Failure | undefined;
     let latest: RevisionReplicas | undefined;
@@ -104,8 +108,18 @@ export class InferenceServiceReconciler implements Reconciler {
       }
     }
 
-    // a stable revision only counts if it still runs here (after a platform restart nothing does)
-    const stable = prev.stableRevision !== undefined && st.revisions.has(prev.stableRevision) ? prev.stableRevision : undefined;
+    // The stable revision is recorded in status; after a platform restart nothing runs here, so it is rebuilt from
+    // its status record (model digest and template) rather than forgotten: a KServe canary split or a rollback to
+    // canaryTrafficPercent 0 must not turn into 100% for the latest revision.
+    const restoring = new Map<string, RevisionStatus>();
+    let stable: string | undefined;
+    if (prev.stableRevision !== undefined) {
+      const restored = await this.restoreStable(st, prev, latest?.rev.name);
+      if (restored === 'pending') {
+        stable = prev.stableRevision;
+        restoring.set(stable, (prev.revisions ?? []).find((r) => r.name === stable)!);
+      } else if (restored) stable = restored.rev.name;
+    }
     const latestName = latest?.rev.name ?? stable;
     const ready = st.readyMap();
     const plan = latestName === undefined ? undefined : planTraffic({
@@ -145,6 +159,10 @@ export class InferenceServiceReconciler implements Reconciler {
       const replicas = rr.statuses();
       observed.set(n, { name: n, model: rr.rev.model, configHash: rr.rev.configHash, template: { ...rr.rev.template }, replicas, ready: rr.readyCount(), loadError: st.loadErrorOf(rr, now, () => this.d.enqueue(key)) });
     }
+    // a revision being restored keeps its record (the source of the restore) until it runs again
+    for (const [n, r] of restoring) {
+      if (!observed.has(n)) observed.set(n, { name: n, model: r.model, configHash: r.configHash, template: r.template ?? {}, replicas: [], ready: 0, problem: { reason: 'ModelDownloading', message: `fetching the model of ${n} again after a restart` } });
+    }
     const status = buildStatus({
       prev,
       generation: obj.metadata.generation ?? 0,
@@ -163,24 +181,54 @@ export class InferenceServiceReconciler implements Reconciler {
     await this.writeStatus(obj, prev, status);
     await this.holdModelVersion(obj, st, plan?.stable);
 
-    const settled = (plan?.revisions ?? []).every((r) => (st.revisions.get(r.name)?.readyCount() ?? 0) >= r.desiredReplicas) && !st.busy() && !predictorError && !canaryError && (plan?.retire.length ?? 0) === 0;
+    const settled = restoring.size === 0 && (plan?.revisions ?? []).every((r) => (st.revisions.get(r.name)?.readyCount() ?? 0) >= r.desiredReplicas) && !st.busy() && !predictorError && !canaryError && (plan?.retire.length ?? 0) === 0;
     const downloading = predictorError?.reason === 'ModelDownloading' || canaryError?.reason === 'ModelDownloading';
     return { requeueAfterMs: settled ? 15_000 : (predictorError || canaryError) && !downloading ? 5000 : 1000 };
   }
 
-  /** The revision for a model + template, fetching and pinning the model the first time. */
-  private async revisionFor(st: ServiceState, src: ModelSourceSpec, template: RevisionTemplate): Promise<RevisionReplicas> {
+  /**
+   * The stable revision recorded in status, running here: as it is, or rebuilt from its status record after a
+   * restart. 'pending' while its model is fetched again; undefined when there is none or it cannot be rebuilt
+   * (its model is gone or changed: a Warning event says so and the latest revision takes over).
+   */
+  private async restoreStable(st: ServiceState, prev: InferenceServiceStatus, latest: string | undefined): Promise<RevisionReplicas | 'pending' | undefined> {
+    const name = prev.stableRevision!;
+    const have = st.revisions.get(name);
+    if (have) return have;
+    if (name === latest) return undefined;
+    const recorded = (prev.revisions ?? []).find((r) => r.name === name);
+    const t = recorded?.template;
+    if (!recorded || !t || (t.runtime !== 'onnx' && t.runtime !== 'custom')) return undefined;
+    const m = recorded.model;
+    // a registry model by its exact version (an alias may have moved meanwhile), a URI as it was, or no model (custom)
+    const src: ModelSourceSpec = m.storageUri !== undefined ? { storageUri: m.storageUri } : m.ref !== undefined && m.version !== undefined ? { model: `${m.ref.split('@')[0]}@${m.version}` } : {};
+    if (m.sha256 !== undefined && src.model === undefined && src.storageUri === undefined) return undefined;
+    try {
+      return await this.revisionFor(st, src, t as unknown as RevisionTemplate, { name, model: m });
+    } catch (err) {
+      if (err instanceof ModelSourceError && err.reason === 'ModelDownloading') return 'pending';
+      if (st.object) void this.d.recorder.event(st.object, 'Warning', 'RevisionRestoreFailed', `stable revision ${name} could not be restored after a restart (${(err as Error).message}); ${latest ?? 'the latest revision'} takes its place`);
+      return undefined;
+    }
+  }
+
+  /**
+   * The revision for a model + template, fetching and pinning the model the first time. With `restore`, the
+   * revision must come out with the recorded name (same model digest and template), and keeps the recorded model.
+   */
+  private async revisionFor(st: ServiceState, src: ModelSourceSpec, template: RevisionTemplate, restore?: { name: string; model: RevisionModel }): Promise<RevisionReplicas> {
     const hasModel = src.model !== undefined || src.storageUri !== undefined;
     const resolved = hasModel ? await this.d.resolver.resolve(st.namespace, src) : undefined;
     const hash = revisionHash(resolved?.sha256, template);
     const name = `${st.name}-${hash.slice(0, 8)}`;
+    if (restore && name !== restore.name) throw new ModelSourceError('ModelNotFound', `its model ${src.model ?? src.storageUri ?? ''} now has digest ${resolved?.sha256 ?? 'none'}, not ${restore.model.sha256 ?? 'none'}`);
     const have = st.revisions.get(name);
     if (have) return have;
     const modelPath = resolved ? await this.fetched(st, name, resolved) : undefined;
-    const model: RevisionModel = resolved ? { ...(resolved.ref ? { ref: resolved.ref } : {}), ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion, version: resolved.version } : {}), ...(resolved.storageUri ? { storageUri: resolved.storageUri } : {}), sha256: resolved.sha256 } : {};
+    const model: RevisionModel = restore ? restore.model : resolved ? { ...(resolved.ref ? { ref: resolved.ref } : {}), ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion, version: resolved.version } : {}), ...(resolved.storageUri ? { storageUri: resolved.storageUri } : {}), sha256: resolved.sha256 } : {};
     const rr = new RevisionReplicas({ namespace: st.namespace, service: st.name, name, configHash: hash, template, model, modelPath }, this.d.runtime, this.d.paths);
     st.revisions.set(name, rr);
-    if (st.object) void this.d.recorder.event(st.object, 'Normal', 'RevisionCreated', `revision ${name} for ${model.modelVersion ?? model.storageUri ?? 'custom runtime'}`);
+    if (st.object) void this.d.recorder.event(st.object, 'Normal', restore ? 'RevisionRestored' : 'RevisionCreated', `revision ${name} for ${model.modelVersion ?? model.storageUri ?? 'custom runtime'}${restore ? ' (the stable revision, restarted from its status record)' : ''}`);
     return rr;
   }
 

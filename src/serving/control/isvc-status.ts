@@ -15,6 +15,8 @@ export interface ObservedRevision {
   ready: number;
   /** A replica's model failed to load (from the model server's metadata answer). */
   loadError?: string;
+  /** Why the revision cannot run yet (e.g. its model is fetched again after a restart). */
+  problem?: { reason: string; message: string };
 }
 
 /** Inputs of buildStatus. */
@@ -42,6 +44,7 @@ function cond(type: string, ok: boolean, reason: string, message: string): Condi
 /** Why a revision is not ready, from its replicas (CrashLoopBackOff beats BackOff beats starting). */
 function revisionProblem(o: ObservedRevision | undefined, desired: number): { reason: string; message: string } | undefined {
   if (!o) return { reason: 'RevisionStarting', message: 'fetching the model and starting replicas' };
+  if (o.problem) return { ...o.problem };
   if (o.loadError) return { reason: 'ModelLoadFailed', message: o.loadError };
   const bad = o.replicas.map((r) => r.status).find((s) => s.reason === 'CrashLoopBackOff') ?? o.replicas.map((r) => r.status).find((s) => s.phase === 'BackOff' || s.phase === 'Failed');
   if (bad) return { reason: bad.reason ?? 'BackOff', message: `replica ${bad.id.split('/').pop()}: ${bad.message ?? 'restarting'}` };
