@@ -1,16 +1,24 @@
 /**
- * The REST front end on node:http (the hot path; no framework in between): OIP v2 with the binary
- * tensor and model repository extensions, KServe V1, health and /metrics.
+ * The REST front end: OIP v2 with the binary tensor and model repository extensions, KServe V1,
+ * health and /metrics on node:http, behind a raw HTTP/1.1 fast path (fast-http.ts) that answers
+ * plain-shaped POST /v2/models/{m}[/versions/{v}]/infer requests itself.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import type { Server as NetServer } from 'node:net';
+import { createFastHttpFront, type FastReply, type FastRequest } from './fast-http.js';
+import type { ModelVersion } from './model-version.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { InferError, badRequest, toInferError } from './infer-error.js';
 import { readBody } from './http-body.js';
-import { decodeRestInferRequest, encodeRestInferResponse, INFERENCE_HEADER_CONTENT_LENGTH } from './rest-infer-codec.js';
+import {
+  decodeRestInferRequest, encodeRestInferResponse, INFERENCE_HEADER_CONTENT_LENGTH, restResponseChunks, restResponseLatin1, type EncodedRestResponse,
+} from './rest-infer-codec.js';
 import { decodeV1Predict, encodeV1Predictions } from './v1-protocol.js';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerState } from './server-state.js';
-import type { Histogram } from 'prom-client';
+import type { HistogramChild } from './local-metrics.js';
 
 /** What the HTTP front end needs. */
 export interface HttpServerDeps {
@@ -19,6 +27,9 @@ export interface HttpServerDeps {
   log: Logger;
   maxBodyBytes: number;
 }
+
+/** Idle keep-alive connections close after this long (node:http and the fast path alike). */
+const KEEP_ALIVE_MS = 65_000;
 
 /** Responses up to this size are written as one latin1 string (one syscall, no per-chunk writev). */
 const SINGLE_WRITE_MAX_BYTES = 64 * 1024;
@@ -31,9 +42,14 @@ function send(res: ServerResponse, status: number, body: unknown, state: ServerS
   res.end(json);
 }
 
-function sendError(res: ServerResponse, err: unknown, state: ServerState, log: Logger): void {
+function errorOf(err: unknown, log: Logger): InferError {
   const e = toInferError(err);
   if (e.code === 'Internal') log.error({ event: 'internal_error', err: e.message, stack: (e.cause as Error | undefined)?.stack }, 'internal error');
+  return e;
+}
+
+function sendError(res: ServerResponse, err: unknown, state: ServerState, log: Logger): void {
+  const e = errorOf(err, log);
   const extra: Record<string, string> = e.retryable ? { 'retry-after': '1' } : {};
   // A 413 leaves unread body bytes on the socket; closing is the only safe way out.
   if (e.code === 'PayloadTooLarge') extra.connection = 'close';
@@ -52,10 +68,42 @@ function decodeSegment(s: string): string {
   }
 }
 
-/** Creates (does not start) the HTTP server. */
-export function createHttpServer(deps: HttpServerDeps): Server {
+/** The infer route's model and version, or undefined when `target` is not /v2/models/{m}[/versions/{v}]/infer. */
+function inferRouteOf(target: string): { model: string; version: string | undefined } | undefined {
+  const q = target.indexOf('?');
+  const path = q >= 0 ? target.slice(0, q) : target;
+  if (!path.endsWith('/infer')) return undefined;
+  const parts = path.split('/').filter((p) => p !== '');
+  if (parts[0] !== 'v2' || parts[1] !== 'models') return undefined;
+  if (parts.length === 4) return { model: decodeSegment(parts[2]), version: undefined };
+  if (parts.length === 6 && parts[3] === 'versions') return { model: decodeSegment(parts[2]), version: decodeSegment(parts[4]) };
+  return undefined;
+}
+
+function headerLengthOf(hdr: string | string[] | undefined): number | undefined {
+  if (hdr === undefined) return undefined;
+  const n = Number(hdr);
+  if (String(hdr).trim() === '' || !Number.isInteger(n)) throw badRequest(`Inference-Header-Content-Length '${hdr}' is not an integer`);
+  return n;
+}
+
+/** The REST front end: a fast path in front of node:http. */
+export interface RestFrontEnd {
+  /** Listens on the fast front (it hands other requests to the node:http server). */
+  listen(port: number, host: string): Promise<number>;
+  /** Stops accepting connections; resolves when every connection has closed. */
+  close(): Promise<void>;
+  closeIdleConnections(): void;
+  closeAllConnections(): void;
+  /** The node:http server behind the fast path. */
+  readonly http: Server;
+  readonly net: NetServer;
+}
+
+/** Creates (does not start) the REST front end. */
+export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
   const { state, log } = deps;
-  const durations = new Map<string, Histogram.Internal<string>>();
+  const durations = new Map<string, HistogramChild>();
   const observe = (model: string, version: string, protocol: string, start: number): void => {
     const k = `${model}\u0000${version}\u0000${protocol}`;
     let h = durations.get(k);
@@ -66,34 +114,55 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     h.observe((performance.now() - start) / 1000);
   };
 
-  async function infer(req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined): Promise<void> {
-    const start = performance.now();
-    const body = await readBody(req, deps.maxBodyBytes);
-    const hdr = req.headers[INFERENCE_HEADER_CONTENT_LENGTH];
-    let headerLength: number | undefined;
-    if (hdr !== undefined) {
-      headerLength = Number(hdr);
-      if (String(hdr).trim() === '' || !Number.isInteger(headerLength)) throw badRequest(`Inference-Header-Content-Length '${hdr}' is not an integer`);
-    }
+  async function inferAnswer(model: string, version: string | undefined, body: Buffer, hdr: string | string[] | undefined): Promise<{ mv: ModelVersion; enc: EncodedRestResponse }> {
+    const headerLength = headerLengthOf(hdr);
     const mv = state.manager.resolve(model, version);
     const request = decodeRestInferRequest(body, headerLength);
     const result = await mv.infer(request);
-    const enc = encodeRestInferResponse(result, request);
+    return { mv, enc: encodeRestInferResponse(result, request) };
+  }
+
+  async function infer(req: IncomingMessage, res: ServerResponse, model: string, version: string | undefined): Promise<void> {
+    const start = performance.now();
+    const body = await readBody(req, deps.maxBodyBytes);
+    const { mv, enc } = await inferAnswer(model, version, body, req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
     const headers = enc.headers as Record<string, string | number>;
     headers['content-length'] = enc.length;
     if (state.shuttingDown) headers.connection = 'close';
     res.writeHead(200, headers);
     if (enc.length <= SINGLE_WRITE_MAX_BYTES) {
       // A latin1 string body is joined to the header block by node:http, so the whole response
-      // leaves in one write syscall; Buffers would go out as a separate writev chunk each.
-      let body = '';
-      for (const c of enc.chunks) body += c.toString('latin1');
-      res.end(body, 'latin1');
+      // leaves in one write.
+      res.end(restResponseLatin1(enc), 'latin1');
     } else {
-      for (let i = 0; i < enc.chunks.length - 1; i++) res.write(enc.chunks[i]);
-      res.end(enc.chunks[enc.chunks.length - 1]);
+      const chunks = restResponseChunks(enc);
+      for (let i = 0; i < chunks.length - 1; i++) res.write(chunks[i]);
+      res.end(chunks[chunks.length - 1]);
     }
     observe(mv.name, mv.version, 'rest', start);
+  }
+
+  /** The fast path's infer: same decoding, execution and encoding; errors answered as JSON. */
+  async function fastInfer(req: FastRequest): Promise<FastReply> {
+    const start = performance.now();
+    try {
+      const route = inferRouteOf(req.target)!;
+      const { mv, enc } = await inferAnswer(route.model, route.version, req.body, req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
+      let headerLines = `content-type: ${enc.headers['content-type']}\r\n`;
+      const ihcl = enc.headers[INFERENCE_HEADER_CONTENT_LENGTH];
+      if (ihcl !== undefined) headerLines += `${INFERENCE_HEADER_CONTENT_LENGTH}: ${ihcl}\r\n`;
+      const reply: FastReply = { status: 200, headerLines, body: enc.length <= SINGLE_WRITE_MAX_BYTES ? restResponseLatin1(enc) : restResponseChunks(enc) };
+      observe(mv.name, mv.version, 'rest', start);
+      return reply;
+    } catch (err) {
+      const e = errorOf(err, log);
+      const json = JSON.stringify({ error: e.message });
+      return {
+        status: e.httpStatus,
+        headerLines: `content-type: application/json\r\n${e.retryable ? 'retry-after: 1\r\n' : ''}`,
+        body: Buffer.from(json, 'utf8').toString('latin1'),
+      };
+    }
   }
 
   async function predictV1(req: IncomingMessage, res: ServerResponse, model: string): Promise<void> {
@@ -211,7 +280,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     throw new InferError('NotFound', `no route for POST /v2/repository/${rest.join('/')}`);
   }
 
-  const server = createServer({ keepAliveTimeout: 65_000, requestTimeout: 300_000 }, (req, res) => {
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS, requestTimeout: 300_000 }, (req, res) => {
     const done = state.begin();
     res.once('close', done);
     route(req, res).catch((err) => sendError(res, err, state, log));
@@ -220,5 +289,43 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
     else socket.destroy(err);
   });
-  return server;
+
+  const front = createFastHttpFront({
+    accepts: (method, target) => {
+      if (method !== 'POST') return false;
+      try {
+        return inferRouteOf(target) !== undefined;
+      } catch {
+        return false; // a malformed segment: node:http's route answers the 400
+      }
+    },
+    handle: fastInfer,
+    fallback: server,
+    maxBodyBytes: deps.maxBodyBytes,
+    keepAliveMs: KEEP_ALIVE_MS,
+    shuttingDown: () => state.shuttingDown,
+    begin: () => state.begin(),
+  });
+  let closed: Promise<void> | undefined;
+  return {
+    http: server,
+    net: front.server,
+    listen: async (port, host) => {
+      front.server.listen(port, host);
+      await once(front.server, 'listening');
+      // node:http tracks the connections handed to it (idle/all closing, header and request
+      // timeouts) from its 'listening' event; it never listens itself.
+      server.emit('listening');
+      return (front.server.address() as AddressInfo).port;
+    },
+    close: () => {
+      closed ??= new Promise<void>((resolve) => {
+        server.close(() => {}); // stops node:http's connection checks; it has no socket of its own
+        front.server.close(() => resolve());
+      });
+      return closed;
+    },
+    closeIdleConnections: () => { front.closeIdleConnections(); server.closeIdleConnections(); },
+    closeAllConnections: () => { front.closeAllConnections(); server.closeAllConnections(); },
+  };
 }

@@ -3,8 +3,6 @@
  * OIP v2 REST (+ binary and repository extensions), OIP v2 gRPC and KServe V1, with dynamic batching.
  */
 import { availableParallelism } from 'node:os';
-import { once } from 'node:events';
-import type { AddressInfo } from 'node:net';
 import { pino, type Logger } from 'pino';
 import { Registry } from 'prom-client';
 import type * as grpc from '@grpc/grpc-js';
@@ -75,9 +73,7 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
   state.loaded = true;
 
   const http = createHttpServer({ state, registry, log, maxBodyBytes });
-  http.listen(opts.httpPort, host);
-  await once(http, 'listening');
-  const httpPort = (http.address() as AddressInfo).port;
+  const httpPort = await http.listen(opts.httpPort, host);
 
   let grpcServer: grpc.Server | undefined;
   let grpcPort: number | undefined;
@@ -86,7 +82,8 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
     try {
       grpcPort = await bindGrpcServer(grpcServer, host, opts.grpcPort);
     } catch (err) {
-      http.close();
+      await Promise.race([http.close(), new Promise((r) => setTimeout(r, 100))]);
+      http.closeAllConnections();
       await manager.close();
       throw err;
     }
@@ -98,7 +95,7 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
     closing ??= (async () => {
       state.shuttingDown = true;
       log.info({ event: 'draining' }, 'draining: no new connections, finishing in-flight and queued requests');
-      const httpClosed = new Promise<void>((r) => http.close(() => r()));
+      const httpClosed = http.close();
       const grpcClosed = grpcServer
         ? new Promise<void>((r) => grpcServer!.tryShutdown(() => r()))
         : Promise.resolve();

@@ -96,20 +96,28 @@ export function decodeRestInferRequest(body: Buffer, headerLength: number | unde
   return { id: doc.id as string | undefined, parameters, inputs, outputs, binaryOutputByDefault: binaryDefault === true };
 }
 
-/** An encoded response: body chunks and the headers that go with them. */
+/** An encoded response: the JSON part, the binary tensors after it, and the headers that go with them. */
 export interface EncodedRestResponse {
-  chunks: Buffer[];
+  json: string;
+  /** UTF-8 length of `json`. */
+  jsonBytes: number;
+  blobs: Buffer[];
+  /** Total body bytes. */
   length: number;
   headers: Record<string, string>;
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 /** Encodes a result as JSON, or JSON + binary tensors when any output is to be binary. */
 export function encodeRestInferResponse(result: InferResult, req: RestInferRequest): EncodedRestResponse {
-  const binaryOf = new Map<string, boolean>();
-  for (const o of req.outputs ?? []) if (o.binary !== undefined) binaryOf.set(o.name, o.binary);
+  let binaryOf: Map<string, boolean> | undefined;
+  if (req.outputs) {
+    for (const o of req.outputs) if (o.binary !== undefined) (binaryOf ??= new Map()).set(o.name, o.binary);
+  }
   const blobs: Buffer[] = [];
   const outputs = result.outputs.map((o) => {
-    if (binaryOf.get(o.name) ?? req.binaryOutputByDefault) {
+    if (binaryOf?.get(o.name) ?? req.binaryOutputByDefault) {
       const b = tensorDataToBytes(o.data);
       blobs.push(b);
       return { name: o.name, datatype: o.datatype, shape: o.shape, parameters: { binary_data_size: b.length } };
@@ -119,16 +127,29 @@ export function encodeRestInferResponse(result: InferResult, req: RestInferReque
   const doc: Record<string, unknown> = { model_name: result.modelName, model_version: result.modelVersion };
   if (req.id !== undefined) doc.id = req.id;
   doc.outputs = outputs;
-  const json = Buffer.from(JSON.stringify(doc), 'utf8');
+  const json = JSON.stringify(doc);
+  const jsonBytes = NON_ASCII.test(json) ? Buffer.byteLength(json, 'utf8') : json.length;
   if (blobs.length === 0) {
-    return { chunks: [json], length: json.length, headers: { 'content-type': 'application/json' } };
+    return { json, jsonBytes, blobs, length: jsonBytes, headers: { 'content-type': 'application/json' } };
   }
-  const length = blobs.reduce((a, b) => a + b.length, json.length);
+  let length = jsonBytes;
+  for (const b of blobs) length += b.length;
   return {
-    chunks: [json, ...blobs],
-    length,
-    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(json.length) },
+    json, jsonBytes, blobs, length,
+    headers: { 'content-type': 'application/octet-stream', 'inference-header-content-length': String(jsonBytes) },
   };
+}
+
+/** The whole body as a latin1 string (one character per byte), so it can go out in one write with the head. */
+export function restResponseLatin1(enc: EncodedRestResponse): string {
+  let body = enc.jsonBytes === enc.json.length ? enc.json : Buffer.from(enc.json, 'utf8').toString('latin1');
+  for (const b of enc.blobs) body += b.toString('latin1');
+  return body;
+}
+
+/** The whole body as buffers. */
+export function restResponseChunks(enc: EncodedRestResponse): Buffer[] {
+  return [Buffer.from(enc.json, 'utf8'), ...enc.blobs];
 }
 
 /** Splits a binary-extension response into its JSON header and the binary tensors by name (used by clients and tests). */
