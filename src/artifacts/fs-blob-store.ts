@@ -128,6 +128,15 @@ export class FsBlobStore implements BlobStore {
     }
   }
 
+  async openFile(sha256: string): Promise<FileHandle> {
+    assertSha256(sha256);
+    try {
+      return await fsp.open(this.blobPath(sha256), 'r');
+    } catch (err) {
+      throw notFoundOr(err, sha256, 'opening a blob');
+    }
+  }
+
   async delete(sha256: string): Promise<boolean> {
     assertSha256(sha256);
     try {

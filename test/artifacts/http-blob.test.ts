@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -169,4 +170,42 @@ test('upload: a client that disconnects mid-body yields Aborted and stores nothi
   for await (const b of store.list()) after.add(b.sha256);
   assert.deepEqual(after, before);
   assert.deepEqual(fs.readdirSync(path.join(root, 'tmp')), []);
+});
+
+test('a multi-MiB blob is served whole and by range byte for byte (the copy loop crosses its buffers)', async () => {
+  const big = randomBytes(3 * 1024 * 1024 + 12_345);
+  const bigSha = (await store.put(Readable.from([big]))).sha256;
+  const whole = Buffer.from(await (await fetch(`${base}/blobs/${bigSha}`)).arrayBuffer());
+  assert.equal(whole.length, big.length);
+  assert.ok(whole.equals(big));
+  const from = 1024 * 1024 - 7;
+  const r = await fetch(`${base}/blobs/${bigSha}`, { headers: { Range: `bytes=${from}-${from + 2 * 1024 * 1024}` } });
+  assert.equal(r.status, 206);
+  assert.ok(Buffer.from(await r.arrayBuffer()).equals(big.subarray(from, from + 2 * 1024 * 1024 + 1)));
+});
+
+test('a client that leaves mid-body: the server carries on and closes the blob', async () => {
+  const big = randomBytes(64 * 1024 * 1024);
+  const bigSha = (await store.put(Readable.from([big]))).sha256;
+  const openOnBlob = () =>
+    fs.readdirSync('/proc/self/fd').filter((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`).endsWith(bigSha);
+      } catch {
+        return false;
+      }
+    }).length;
+  await new Promise<void>((resolve, reject) => {
+    const req = http.get(`${base}/blobs/${bigSha}`, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => ((err as NodeJS.ErrnoException).code === 'ECONNRESET' ? undefined : reject(err)));
+  });
+  for (let i = 0; i < 500 && openOnBlob() > 0; i++) await new Promise((r) => setTimeout(r, 10));
+  assert.equal(openOnBlob(), 0, 'the descriptor was closed');
+  const again = await fetch(`${base}/blobs/${sha}`);
+  assert.equal(Buffer.from(await again.arrayBuffer()).toString(), DATA.toString());
 });
