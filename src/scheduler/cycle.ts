@@ -9,7 +9,7 @@ import { addUsage, dominantShare } from './quota.js';
 import { poolFor } from './node-index.js';
 import { placePodSet, rollback } from './placement.js';
 import { findVictims, podTolerations, type VictimSearchFailure } from './preemption.js';
-import { describeNodes, diagnoseNodes, firstViable, podSetLabel } from './diagnose.js';
+import { describeNodes, diagnoseNodes, firstViable, flavorNames, podSetLabel } from './diagnose.js';
 import { MinHeap } from './min-heap.js';
 import { explainPending } from './explain.js';
 
@@ -72,7 +72,9 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
       const shapeKey = `${pool.key}|${ps.shape}`;
       if (caches.failedShapes.has(shapeKey)) continue;
       const pods = placePodSet(state, pool, ps, podTolerations(state, ps.spec.tolerations, c.flavorsUsed), state.options.placement);
-      if (!pods) { caches.failedShapes.add(shapeKey); continue; }
+      // Only a failure on the cycle's own state is cached: with earlier podSets of this workload
+      // placed (rolled back below) the nodes had less room than anyone else will see.
+      if (!pods) { if (i === 0) caches.failedShapes.add(shapeKey); continue; }
       for (const [k, a] of c.usage) { addUsage(cq, k, a); if (acc !== EMPTY) acc.set(k, (acc.get(k) ?? 0) + a); }
       parts.push({ flavorOfResource: c.flavorOfResource, usage: c.usage, pods });
       chosen.push(c);
@@ -80,10 +82,9 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
       break;
     }
     if (placed) continue;
-    undo();
     // The best combo it could ever be admitted with; none = it can never fit (no point preempting).
     const viable = firstViable(state, cq, ps, combos, acc);
-    if ('never' in viable) { ws.cycleReason = { code: 'Inadmissible', message: viable.never }; return { kind: 'failed' }; }
+    if ('never' in viable) { undo(); ws.cycleReason = { code: 'Inadmissible', message: viable.never }; return { kind: 'failed' }; }
     const primary = viable.combo;
     // Fit = quota is there but no node is (preempting may make room); Preempt = quota after preemption.
     const target = primary.mode !== NOFIT ? primary : undefined;
@@ -92,6 +93,12 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
       const pool = (c.base.pool ??= poolFor(state, c.flavorsUsed));
       return describeNodes(state, diagnoseNodes(state, pool, c.flavorsUsed, ps, podTolerations(state, ps.spec.tolerations, c.flavorsUsed)), c.flavorsUsed, ps);
     };
+    // Nodes as this podSet found them: with the gang's earlier podSets still placed (not cached: that state is this workload's own).
+    let earlierClause: string | undefined;
+    if (explain && i > 0 && primary.mode === FIT) {
+      earlierClause = `${nodesClause(primary)} (with podSet(s) ${ws.podSets.slice(0, i).map((p) => p.spec.name).join(', ')} of the same workload placed first)`;
+    }
+    undo();
     let search: VictimSearchFailure | undefined;
     if (target && mayPreempt && state.options.preemption && ws.podSets.length === i + 1) {
       const found = findVictims(state, ws, cq, [...chosen, target], explain ? () => nodesClause(target) : undefined);
@@ -117,13 +124,13 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
       ws.cycleReason = { code: noNode ? 'NoNodeFits' : 'QuotaExceeded', message: '' };
     } else if (primary.mode === FIT) {
       const key = `${(primary.base.pool as NonNullable<typeof primary.base.pool>).key}|${ps.shape}`;
-      let clause = caches.nodeNotes.get(key);
+      let clause = earlierClause ?? caches.nodeNotes.get(key);
       if (clause === undefined) { clause = nodesClause(primary); caches.nodeNotes.set(key, clause); }
-      const fl = primary.flavorsUsed.map((f) => state.flavors[f].name).join('+');
+      const fl = flavorNames(state, primary.flavorsUsed);
       const note = search?.blocked === 'nodes' ? `; preempting all ${search.candidates} workload(s) it may preempt would not make room either` : preemptionNote(search);
       ws.cycleReason = { code: 'NoNodeFits', message: `waiting for nodes for ${podSetLabel(state, ps)} of flavor ${fl} in queue ${cq.name}: quota is available but no node has room; ${clause}${note}` };
     } else if (search?.blocked === 'nodes') {
-      const fl = primary.flavorsUsed.map((f) => state.flavors[f].name).join('+');
+      const fl = flavorNames(state, primary.flavorsUsed);
       ws.cycleReason = { code: 'NoNodeFits', message: `waiting for nodes for ${podSetLabel(state, ps)} of flavor ${fl} in queue ${cq.name}: preempting ${search.candidates} workload(s) would free the quota, but no node would have room even then; ${search.nodes ?? ''}` };
     } else {
       ws.cycleReason = { code: 'QuotaExceeded', message: shortfallMessage(state, cq, primary.short as NonNullable<Combo['short']>) + preemptionNote(search) };

@@ -83,11 +83,11 @@ export function diagnoseNodes(state: SchedulerState, pool: Pool, flavors: number
 /** "podSet main (3 × 4 nvidia.com/gpu, 1 cpu)". */
 export function podSetLabel(state: SchedulerState, ps: PodSetState): string {
   const req = ps.req.map(([r, a]) => `${formatQuantity(a, state.resources[r])} ${state.resources[r]}`).join(', ');
-  return `podSet ${ps.spec.name} (${ps.count} × ${req})`;
+  return `podSet ${ps.spec.name} (${ps.count} × ${req || 'no resources'})`;
 }
 
-function flavorNames(state: SchedulerState, flavors: number[]): string {
-  return [...new Set(flavors)].map((f) => state.flavors[f].name).join('+');
+export function flavorNames(state: SchedulerState, flavors: number[]): string {
+  return flavors.length === 0 ? 'any (it requests no resources)' : [...new Set(flavors)].map((f) => state.flavors[f].name).join('+');
 }
 
 function exclusions(d: NodeDiagnosis, ps: PodSetState): string[] {
