@@ -163,9 +163,9 @@ test('Connection: close is honoured', async () => {
 });
 
 test('parsePlainHead accepts only the plain shape', () => {
-  const ok = (m: string, t: string): boolean => m === 'POST' && t.startsWith('/v2/');
+  const ok = (m: string, t: string): true | undefined => (m === 'POST' && t.startsWith('/v2/') ? true : undefined);
   const p = parsePlainHead('POST /v2/x HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nX-A: b', ok);
-  assert.deepEqual(p, { method: 'POST', target: '/v2/x', headers: { host: 'a', 'content-length': '3', 'x-a': 'b' }, contentLength: 3, close: false });
+  assert.deepEqual(p, { method: 'POST', target: '/v2/x', route: true, headers: { host: 'a', 'content-length': '3', 'x-a': 'b' }, contentLength: 3, close: false });
   for (const bad of [
     'POST /v2/x HTTP/1.0\r\nContent-Length: 3',
     'GET /v2/x HTTP/1.1\r\nContent-Length: 3',

@@ -15,9 +15,11 @@ import { createServer as createNetServer, type Server as NetServer, type Socket 
 import type { Server as HttpServer } from 'node:http';
 
 /** A parsed request on the fast path. Header names are lowercase. */
-export interface FastRequest {
+export interface FastRequest<R = unknown> {
   method: string;
   target: string;
+  /** What `route` returned for it. */
+  route: R;
   headers: Record<string, string>;
   body: Buffer;
 }
@@ -33,10 +35,10 @@ export interface FastReply {
 }
 
 /** What the fast front needs. */
-export interface FastHttpOptions {
-  /** Whether this request line is served here; anything else goes to `fallback`. */
-  accepts(method: string, target: string): boolean;
-  handle(req: FastRequest): Promise<FastReply>;
+export interface FastHttpOptions<R = unknown> {
+  /** The route of a request line served here, or undefined: anything else goes to `fallback`. */
+  route(method: string, target: string): R | undefined;
+  handle(req: FastRequest<R>): Promise<FastReply>;
   /** Serves connections handed off (it does not listen itself). */
   fallback: HttpServer;
   maxBodyBytes: number;
@@ -71,7 +73,7 @@ function httpDateLine(): string {
  * Parses a request head (without the blank line). Returns undefined when the request is not of the
  * plain shape the fast path serves.
  */
-export function parsePlainHead(head: string, accepts: (method: string, target: string) => boolean): { method: string; target: string; headers: Record<string, string>; contentLength: number; close: boolean } | undefined {
+export function parsePlainHead<R>(head: string, route: (method: string, target: string) => R | undefined): { method: string; target: string; route: R; headers: Record<string, string>; contentLength: number; close: boolean } | undefined {
   const lineEnd = head.indexOf('\r\n');
   const requestLine = lineEnd < 0 ? head : head.slice(0, lineEnd);
   const sp1 = requestLine.indexOf(' ');
@@ -80,7 +82,9 @@ export function parsePlainHead(head: string, accepts: (method: string, target: s
   if (requestLine.slice(sp2 + 1) !== 'HTTP/1.1') return undefined;
   const method = requestLine.slice(0, sp1);
   const target = requestLine.slice(sp1 + 1, sp2);
-  if (target.charCodeAt(0) !== 47 /* / */ || FORBIDDEN_IN_LINE.test(target) || !accepts(method, target)) return undefined;
+  if (target.charCodeAt(0) !== 47 /* / */ || FORBIDDEN_IN_LINE.test(target)) return undefined;
+  const r = route(method, target);
+  if (r === undefined) return undefined;
   const headers: Record<string, string> = {};
   let pos = lineEnd < 0 ? head.length : lineEnd + 2;
   while (pos < head.length) {
@@ -102,7 +106,7 @@ export function parsePlainHead(head: string, accepts: (method: string, target: s
   if (cl === undefined || !/^\d{1,15}$/.test(cl)) return undefined;
   const connection = headers.connection?.toLowerCase();
   if (connection !== undefined && connection !== 'keep-alive' && connection !== 'close') return undefined;
-  return { method, target, headers, contentLength: Number(cl), close: connection === 'close' };
+  return { method, target, route: r, headers, contentLength: Number(cl), close: connection === 'close' };
 }
 
 /** Writes an answer: status line, headers, framing headers and body, in one write when the body is a string. */
@@ -131,7 +135,7 @@ class FastConnection {
   private readonly onError = (): void => { this.socket.destroy(); };
   private readonly onEnd = (): void => { this.ended = true; if (!this.busy) this.socket.end(); };
 
-  constructor(private readonly socket: Socket, private readonly opts: FastHttpOptions, private readonly registry: Set<FastConnection>) {
+  constructor(private readonly socket: Socket, private readonly opts: FastHttpOptions<any>, private readonly registry: Set<FastConnection>) {
     registry.add(this);
     socket.setNoDelay(true);
     socket.setTimeout(opts.keepAliveMs);
@@ -167,7 +171,7 @@ class FastConnection {
       if (buf.length > MAX_HEADER_BYTES) this.handOff();
       return;
     }
-    const parsed = parsePlainHead(buf.toString('latin1', 0, headEnd), this.opts.accepts);
+    const parsed = parsePlainHead(buf.toString('latin1', 0, headEnd), this.opts.route);
     if (!parsed || parsed.contentLength > this.opts.maxBodyBytes) {
       this.handOff();
       return;
@@ -185,7 +189,7 @@ class FastConnection {
     }
     this.busy = true;
     const done = this.opts.begin();
-    this.opts.handle({ method: parsed.method, target: parsed.target, headers: parsed.headers, body }).then((reply) => {
+    this.opts.handle({ method: parsed.method, target: parsed.target, route: parsed.route, headers: parsed.headers, body }).then((reply) => {
       const close = parsed.close || reply.close === true || this.opts.shuttingDown();
       if (!this.socket.destroyed) writeReply(this.socket, reply, close, Math.round(this.opts.keepAliveMs / 1000));
       done();
@@ -232,7 +236,7 @@ export interface FastHttpFront {
 }
 
 /** Creates (does not start) the fast front. */
-export function createFastHttpFront(opts: FastHttpOptions): FastHttpFront {
+export function createFastHttpFront<R>(opts: FastHttpOptions<R>): FastHttpFront {
   const connections = new Set<FastConnection>();
   // Half-open like node:http: a client that ends its side after a request still gets the answer.
   const server = createNetServer({ noDelay: true, allowHalfOpen: true }, (socket) => { new FastConnection(socket, opts, connections); });

@@ -143,10 +143,10 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
   }
 
   /** The fast path's infer: same decoding, execution and encoding; errors answered as JSON. */
-  async function fastInfer(req: FastRequest): Promise<FastReply> {
+  async function fastInfer(req: FastRequest<{ model: string; version: string | undefined }>): Promise<FastReply> {
     const start = performance.now();
     try {
-      const route = inferRouteOf(req.target)!;
+      const route = req.route;
       const { mv, enc } = await inferAnswer(route.model, route.version, req.body, req.headers[INFERENCE_HEADER_CONTENT_LENGTH]);
       let headerLines = `content-type: ${enc.headers['content-type']}\r\n`;
       const ihcl = enc.headers[INFERENCE_HEADER_CONTENT_LENGTH];
@@ -291,12 +291,12 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
   });
 
   const front = createFastHttpFront({
-    accepts: (method, target) => {
-      if (method !== 'POST') return false;
+    route: (method, target) => {
+      if (method !== 'POST') return undefined;
       try {
-        return inferRouteOf(target) !== undefined;
+        return inferRouteOf(target);
       } catch {
-        return false; // a malformed segment: node:http's route answers the 400
+        return undefined; // a malformed segment: node:http's route answers the 400
       }
     },
     handle: fastInfer,

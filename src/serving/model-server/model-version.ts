@@ -33,6 +33,8 @@ export class ModelVersion {
   private readonly scheduler: BatchScheduler<PreparedRequest, InferResult>;
   private readonly inputIndex = new Map<string, number>();
   private readonly outputSet: Set<string>;
+  private readonly outputNames: string[];
+  private readonly outputMeta = new Map<string, TensorMetadata>();
 
   private constructor(
     readonly name: string,
@@ -45,6 +47,8 @@ export class ModelVersion {
     this.outputs = tensorMetadataOf(session.outputMetadata, 'output');
     this.inputs.forEach((t, i) => this.inputIndex.set(t.name, i));
     this.outputSet = new Set(this.outputs.map((o) => o.name));
+    this.outputNames = this.outputs.map((o) => o.name);
+    for (const o of this.outputs) this.outputMeta.set(o.name, o);
     const batchable = [...this.inputs, ...this.outputs].every((t) => t.shape.length >= 1 && t.shape[0] === -1);
     const configured = config.batching.maxBatchSize;
     if (configured !== undefined && configured > 0 && !batchable) {
@@ -128,6 +132,7 @@ export class ModelVersion {
     const shapes = new Array<number[]>(this.inputs.length);
     let rows = 1;
     let mapBytes = false;
+    let given = 0;
     for (const input of request.inputs) {
       const idx = this.inputIndex.get(input.name);
       if (idx === undefined) throw badRequest(`unexpected input '${input.name}': model '${this.name}' has inputs ${this.inputs.map((i) => `'${i.name}'`).join(', ')}`);
@@ -137,9 +142,10 @@ export class ModelVersion {
       this.checkShape(input.name, input.shape, meta.shape);
       if (this.maxBatchSize > 0) {
         const r = input.shape[0];
-        if (feeds.some((f) => f !== undefined) && r !== rows) throw badRequest(`input '${input.name}': batch size ${r} differs from the other inputs' ${rows}`);
+        if (given > 0 && r !== rows) throw badRequest(`input '${input.name}': batch size ${r} differs from the other inputs' ${rows}`);
         rows = r;
       }
+      given++;
       feeds[idx] = input.data;
       shapes[idx] = input.shape;
       if (meta.datatype === 'BYTES' && !mapBytes) mapBytes = needsByteMapping([input.data as Uint8Array[]]);
@@ -147,12 +153,15 @@ export class ModelVersion {
     this.inputs.forEach((m, i) => {
       if (feeds[i] === undefined) throw badRequest(`missing input '${m.name}'`);
     });
-    const outputNames = request.outputs ? request.outputs.map((o) => o.name) : this.outputs.map((o) => o.name);
-    const seen = new Set<string>();
-    for (const o of outputNames) {
-      if (!this.outputSet.has(o)) throw badRequest(`unknown output '${o}': model '${this.name}' has outputs ${[...this.outputSet].map((n) => `'${n}'`).join(', ')}`);
-      if (seen.has(o)) throw badRequest(`output '${o}' is requested more than once`);
-      seen.add(o);
+    let outputNames = this.outputNames;
+    if (request.outputs) {
+      outputNames = request.outputs.map((o) => o.name);
+      const seen = new Set<string>();
+      for (const o of outputNames) {
+        if (!this.outputSet.has(o)) throw badRequest(`unknown output '${o}': model '${this.name}' has outputs ${[...this.outputSet].map((n) => `'${n}'`).join(', ')}`);
+        if (seen.has(o)) throw badRequest(`output '${o}' is requested more than once`);
+        seen.add(o);
+      }
     }
     return { request, feeds: feeds as TensorData[], shapes, rows, outputNames, mapBytes };
   }
@@ -173,7 +182,10 @@ export class ModelVersion {
     if (this.maxBatchSize <= 0) return '';
     // Only non-batch dims decide whether two requests can share a batch.
     let key = '';
-    for (const input of p.request.inputs) key += `${input.name}:${input.shape.slice(1).join('x')};`;
+    for (const shape of p.shapes) {
+      for (let d = 1; d < shape.length; d++) key += `${shape[d]}x`;
+      key += ';';
+    }
     return key;
   }
 
@@ -211,13 +223,15 @@ export class ModelVersion {
     }
     this.metrics.computeSeconds.observe((performance.now() - start) / 1000);
     this.metrics.batchSize.observe(totalRows);
+    const dimsOf = new Map<string, number[]>();
+    for (const name of Object.keys(results)) dimsOf.set(name, results[name].dims.map(Number));
     let rowOffset = 0;
     for (const it of items) {
       const outputs: InferOutput[] = [];
       for (const name of it.payload.outputNames) {
         const t = results[name];
-        const meta = this.outputs.find((o) => o.name === name)!;
-        const dims = t.dims.map(Number);
+        const meta = this.outputMeta.get(name)!;
+        const dims = dimsOf.get(name)!;
         if (items.length === 1 || this.maxBatchSize <= 0) {
           const data = meta.datatype === 'BYTES' ? ortStringsToBytes(t.data as string[], it.payload.mapBytes) : t.data as TypedTensorArray;
           outputs.push({ name, datatype: meta.datatype, shape: dims, data });
@@ -228,11 +242,13 @@ export class ModelVersion {
           outputs.length = 0;
           break;
         }
-        const perRow = elementCount(dims.slice(1));
+        const perRow = dims[0] > 0 ? t.data.length / dims[0] : elementCount(dims.slice(1));
         const from = rowOffset * perRow;
         const to = (rowOffset + it.payload.rows) * perRow;
+        const shape = dims.slice();
+        shape[0] = it.payload.rows;
         outputs.push({
-          name, datatype: meta.datatype, shape: [it.payload.rows, ...dims.slice(1)],
+          name, datatype: meta.datatype, shape,
           data: meta.datatype === 'BYTES'
             ? ortStringsToBytes((t.data as string[]).slice(from, to), it.payload.mapBytes)
             : (t.data as TypedTensorArray).subarray(from, to),
