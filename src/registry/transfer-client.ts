@@ -4,12 +4,10 @@
  * verified against its digest, fsynced, and only then renamed into place.
  */
 import { createHash } from 'node:crypto';
-import fs, { promises as fsp } from 'node:fs';
+import { promises as fsp } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
 import path from 'node:path';
-import { Transform } from 'node:stream';
-import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../api/errors.js';
 import type { ModelVersionSpec } from '../api/kinds/model-version.js';
 import { statusToError } from '../client/http-client.js';
@@ -31,18 +29,48 @@ function base(t: TransferTarget): string {
   return `${t.server.replace(/\/+$/, '')}/apis/capstan.dev/v1alpha1/namespaces/${encodeURIComponent(t.namespace)}`;
 }
 
-function hashing(onProgress?: OnProgress): { stream: Transform; digest: () => string } {
+const UPLOAD_BUFFER_BYTES = 1024 * 1024;
+
+/**
+ * Sends `size` bytes of `file` as the body of `req`, hashing them on the way, through two reused
+ * buffers: the next read and its hashing run while the previous buffer is being written, and a
+ * buffer is refilled only after its write callback fired (a read stream would allocate a fresh
+ * buffer per read). Resolves to the sha256 of what was sent.
+ */
+async function sendFile(file: string, size: number, req: http.ClientRequest, onProgress?: OnProgress): Promise<string> {
   const h = createHash('sha256');
-  const stream = new Transform({
-    // roomy buffers let hashing run ahead of the socket or disk instead of lock-stepping 16 KiB at a time
-    highWaterMark: 1 << 20,
-    transform(chunk: Buffer, _e, cb) {
+  const fh = await fsp.open(file, 'r');
+  const bufs = [Buffer.allocUnsafeSlow(UPLOAD_BUFFER_BYTES), Buffer.allocUnsafeSlow(UPLOAD_BUFFER_BYTES)];
+  let closed: (err: Error) => void = () => undefined;
+  const gone = new Promise<never>((_, reject) => (closed = reject));
+  gone.catch(() => undefined);
+  const onClose = () => closed(new Error('the connection closed before the body was sent'));
+  req.once('close', onClose);
+  const write = (b: Buffer) => Promise.race([new Promise<void>((resolve, reject) => req.write(b, (err) => (err ? reject(err) : resolve()))), gone]);
+  let inFlight: Promise<void> | undefined;
+  try {
+    for (let pos = 0, i = 0; pos < size; i++) {
+      const b = bufs[i & 1];
+      const { bytesRead } = await fh.read(b, 0, Math.min(b.length, size - pos), pos);
+      if (bytesRead === 0) throw new Error(`${file} shrank while being uploaded (ended at ${pos} of ${size} bytes)`);
+      const chunk = bytesRead === b.length ? b : b.subarray(0, bytesRead);
       h.update(chunk);
-      onProgress?.(chunk.length);
-      cb(null, chunk);
-    },
-  });
-  return { stream, digest: () => h.digest('hex') };
+      pos += bytesRead;
+      await inFlight;
+      inFlight = write(chunk);
+      inFlight.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
+      onProgress?.(bytesRead);
+    }
+    await inFlight;
+    await new Promise<void>((resolve) => req.end(resolve));
+    return h.digest('hex');
+  } catch (err) {
+    req.destroy(err as Error);
+    throw err;
+  } finally {
+    req.off('close', onClose);
+    await fh.close();
+  }
 }
 
 function send(url: string, method: string, token: string | undefined, headers: Record<string, string>): http.ClientRequest {
@@ -65,14 +93,16 @@ async function readJson(res: http.IncomingMessage): Promise<unknown> {
 /** Streams one file to the blob store; the local and server digests must agree. Returns {sha256, size}. */
 export async function uploadFile(t: TransferTarget, model: string, file: string, onProgress?: OnProgress): Promise<{ sha256: string; size: number }> {
   const size = (await fsp.stat(file)).size;
-  const h = hashing(onProgress);
   const req = send(`${base(t)}/models/${encodeURIComponent(model)}/blobs`, 'POST', t.token, { 'content-type': 'application/octet-stream', 'content-length': String(size) });
   const response = new Promise<http.IncomingMessage>((resolve, reject) => {
     req.on('response', resolve);
     req.on('error', reject);
   });
   // the server may answer (an error) before reading the whole body: the answer wins over a broken pipe
-  const sent = pipeline(fs.createReadStream(file, { highWaterMark: 1 << 20 }), h.stream, req).catch((err: unknown) => err);
+  const sent = sendFile(file, size, req, onProgress).then(
+    (sha256) => ({ sha256, err: undefined }),
+    (err: unknown) => ({ sha256: undefined, err: err as Error }),
+  );
   let res: http.IncomingMessage;
   try {
     res = await response;
@@ -81,10 +111,9 @@ export async function uploadFile(t: TransferTarget, model: string, file: string,
   }
   const body = await readJson(res);
   if ((res.statusCode ?? 500) >= 300) throw statusToError(res.statusCode ?? 500, body);
-  const sendErr = await sent;
-  if (sendErr) throw new ApiError('ServiceUnavailable', `upload of ${file} failed: ${(sendErr as Error).message}`);
+  const { sha256: local, err: sendErr } = await sent;
+  if (sendErr) throw new ApiError('ServiceUnavailable', `upload of ${file} failed: ${sendErr.message}`);
   const r = body as { sha256: string; size: number };
-  const local = h.digest();
   if (r.sha256 !== local) throw new ApiError('Invalid', `the server stored sha256 ${r.sha256} but ${file} hashes to ${local} (it changed while uploading?)`);
   return r;
 }
