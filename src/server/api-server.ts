@@ -69,11 +69,13 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     (req as FastifyRequest & { startedAt: bigint }).startedAt = process.hrtime.bigint();
     const path = req.url.split('?')[0];
     if (PUBLIC_PATHS.has(path) || path === '/' || path.startsWith('/ui') || path.startsWith('/assets/')) return;
-    const subject = deps.authenticator.authenticate(req.headers.authorization);
+    const subject = await deps.authenticator.authenticate(req.headers.authorization);
     if (!subject) throw new ApiError('Unauthorized', req.headers.authorization ? 'the bearer token is not valid' : 'a bearer token is required (Authorization: Bearer <token>)');
     (req as FastifyRequest & { subject: Subject }).subject = subject;
     const q = req.query as Record<string, string | undefined> | undefined;
     const action = actionForRequest(req.method, path, q?.watch === 'true' || q?.watch === '1');
+    // A scoped token names resources: routes outside the resource tree are not among them.
+    if (!action && subject.scope) throw new ApiError('Forbidden', `${req.method} ${path.slice(0, 200)} is forbidden: a scoped token may use only the resources it names`);
     if (action) {
       const d = await deps.authorizer.authorize(subject, action);
       if (!d.allowed) throw new ApiError('Forbidden', `${action.verb} ${action.resource}${action.subresource ? `/${action.subresource}` : ''} is forbidden: ${d.reason ?? 'not allowed'}`);

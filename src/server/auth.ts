@@ -5,11 +5,14 @@
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { StorageBackend } from '../store/backend.js';
+import { ScopedTokens, scopeAllows, type TokenScope } from './scoped-tokens.js';
 
 /** Who is calling. */
 export interface Subject {
   name: string;
   groups: string[];
+  /** Set for a scoped token: the subject may do only what it lists (scoped-tokens.ts). */
+  scope?: TokenScope;
 }
 
 /** What is being done, as Kubernetes RBAC spells it. */
@@ -26,9 +29,10 @@ export interface Authorizer {
   authorize(subject: Subject, action: Action): Promise<{ allowed: boolean; reason?: string }>;
 }
 
-/** The built-in policy until roles arrive: members of `system:masters` may do everything. */
+/** The built-in policy until roles arrive: members of `system:masters` may do everything; a scoped token what its scope lists. */
 export class AdminOnlyAuthorizer implements Authorizer {
-  async authorize(subject: Subject): Promise<{ allowed: boolean; reason?: string }> {
+  async authorize(subject: Subject, action: Action): Promise<{ allowed: boolean; reason?: string }> {
+    if (subject.scope) return scopeAllows(subject.scope, action);
     if (subject.groups.includes('system:masters')) return { allowed: true };
     return { allowed: false, reason: `user "${subject.name}" has no role that allows this` };
   }
@@ -49,8 +53,11 @@ const ADMIN_KEY = 'auth/admin-token-sha256';
 /** Maps bearer tokens to subjects using hashes kept in the store's meta table. */
 export class TokenAuthenticator {
   private adminHash: Buffer | undefined;
+  private readonly scoped: ScopedTokens;
 
-  constructor(private readonly backend: StorageBackend) {}
+  constructor(private readonly backend: StorageBackend) {
+    this.scoped = new ScopedTokens(backend);
+  }
 
   /**
    * Loads the admin token hash; on first start makes a token and returns it in plain text
@@ -74,12 +81,15 @@ export class TokenAuthenticator {
   }
 
   /** The subject for an Authorization header value, or undefined when it names nobody. */
-  authenticate(header: string | undefined): Subject | undefined {
+  async authenticate(header: string | undefined): Promise<Subject | undefined> {
     if (!header) return undefined;
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
     if (!m || !this.adminHash) return undefined;
     const h = Buffer.from(hashToken(m[1]), 'hex');
     if (h.length === this.adminHash.length && timingSafeEqual(h, this.adminHash)) return { name: 'admin', groups: ['system:masters', 'system:authenticated'] };
+    // Looked up by hash (the store keeps no plain text): a scoped token, read fresh so revocation is immediate.
+    const rec = await this.scoped.lookup(m[1]);
+    if (rec) return { name: rec.subject, groups: ['system:authenticated', 'capstan:scoped-tokens'], scope: rec.scope };
     return undefined;
   }
 }

@@ -27,6 +27,23 @@ test('export renders schema-valid manifests for KServe, Kubeflow and Capstan obj
   assert.equal(dep.spec.template.spec.initContainers[0]!.env.find((e) => e.name === 'CAPSTAN_MODEL_URL')?.value, 'https://models.example.com/digits.onnx');
 });
 
+test('export: a registry model gets a token Secret to fill in; a storageUri elsewhere never gets Capstan\'s token', () => {
+  const yaml = exportManifests([
+    { apiVersion: 'capstan.dev/v1alpha1', kind: 'InferenceService', metadata: { name: 'mnist' }, spec: { predictor: { model: 'mnist@production' } } },
+    docs[1],
+  ], builtinKindRegistry(), opts);
+  const out = parseAllDocuments(yaml).map((d) => d.toJS() as any);
+  for (const m of out) assertValidManifest(m);
+  const secrets = out.filter((m) => m.kind === 'Secret');
+  assert.deepEqual(secrets.map((m) => m.metadata.name), ['mnist-registry-token']);
+  assert.equal(secrets[0].stringData.token, '');
+  assert.match(secrets[0].metadata.annotations['capstan.dev/token-scope'], /models\/mnist/);
+  const env = (name: string) => out.find((m) => m.kind === 'Deployment' && m.metadata.name.startsWith(name)).spec.template.spec.initContainers[0].env;
+  assert.equal(env('mnist').find((e: any) => e.name === 'CAPSTAN_REGISTRY_TOKEN').valueFrom.secretKeyRef.name, 'mnist-registry-token');
+  assert.match(env('mnist').find((e: any) => e.name === 'CAPSTAN_MODEL_URL').value, /\/namespaces\/team-a\/models\/mnist\/artifact\?ref=production$/);
+  assert.equal(env('digits').find((e: any) => e.name === 'CAPSTAN_REGISTRY_TOKEN'), undefined);
+});
+
 test('export refuses a kind with no Kubernetes form, naming it, and a bad object naming its field', () => {
   assert.throws(() => exportManifests([{ apiVersion: 'capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'x' }, spec: { type: 'local' } }], builtinKindRegistry(), opts), /Cluster "x" has no Kubernetes form/);
   assert.throws(() => exportManifests([{ apiVersion: 'capstan.dev/v1alpha1', kind: 'WorkloadPriorityClass', metadata: { name: 'x' }, value: 'high' }], builtinKindRegistry(), opts), /value/);

@@ -55,6 +55,20 @@ test('InferenceService revision: Deployment, Service, HPA (cpu) and Ingress are 
   assert.equal(hpa.spec.metrics[0].resource.target.averageUtilization, 70);
 });
 
+test('a just-issued registry token becomes a schema-valid Secret, applied before the Deployment that reads it', () => {
+  const set = inferenceRevisionManifests({ ...isvc, scaleMetric: 'concurrency', registryToken: 'cap_secret' });
+  assertManaged(set);
+  assert.deepEqual(all(set).map((m) => m.kind), ['Service', 'Secret', 'Deployment']);
+  const secret = set.dependents[0] as any;
+  assert.equal(secret.metadata.name, 'digits-registry-token');
+  assert.equal(secret.metadata.namespace, 'team-a');
+  assert.deepEqual(secret.stringData, { token: 'cap_secret' });
+  const init = (set.dependents[1] as any).spec.template.spec.initContainers[0];
+  assert.deepEqual(init.env.find((e: any) => e.name === 'CAPSTAN_REGISTRY_TOKEN').valueFrom, { secretKeyRef: { name: 'digits-registry-token', key: 'token' } });
+  // Without a new token the Secret is not part of the apply (the cluster keeps the one it has).
+  assert.ok(!all(inferenceRevisionManifests({ ...isvc, scaleMetric: 'concurrency' })).some((m) => m.kind === 'Secret'));
+});
+
 test('InferenceService on concurrency gets no HPA (Capstan scales through /scale) and no Ingress unless asked', () => {
   const set = inferenceRevisionManifests({ ...isvc, scaleMetric: 'concurrency' });
   assertManaged(set);

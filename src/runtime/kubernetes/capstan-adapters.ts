@@ -54,7 +54,8 @@ export function isvcRevisionInput(obj: KubeObject, revision: string, opts: Clust
     revision,
     image: opts.image,
     modelUrl: modelUrlFor(p, ns, opts.registryUrl),
-    ...(opts.registryTokenSecret ? { registryTokenSecret: opts.registryTokenSecret } : {}),
+    // Capstan's token goes only to Capstan's registry, never to a storageUri elsewhere.
+    ...(opts.registryTokenSecret && !p.storageUri ? { registryTokenSecret: opts.registryTokenSecret } : {}),
     replicas: Math.max(p.minReplicas ?? 1, 1),
     ...(p.resources ? { resources: p.resources } : {}),
     ...(opts.placement ?? {}),

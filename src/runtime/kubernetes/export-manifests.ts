@@ -9,7 +9,9 @@ import type { KindRegistry } from '../../api/kind-registry.js';
 import type { KubeObject } from '../../api/meta.js';
 import { isvcRevisionInput, priorityClassInput, projectInput, trainingJobInput } from './capstan-adapters.js';
 import type { ManifestSet } from './inference-manifests.js';
-import { inferenceRevisionManifests } from './inference-manifests.js';
+import { inferenceRevisionManifests, registryTokenSecretManifest, registryTokenSecretName } from './inference-manifests.js';
+import { registryModelOf } from './registry-token.js';
+import type { InferenceServiceSpec } from '../../api/kinds/inference-service-schema.js';
 import type { Manifest } from './managed-labels.js';
 import { priorityClassManifests, projectManifests } from './tenancy-manifests.js';
 import { trainingJobManifests } from './training-manifests.js';
@@ -30,9 +32,19 @@ export function manifestsFor(obj: KubeObject, opts: ExportOptions): Manifest[] {
   const o: KubeObject = { ...obj, metadata: { ...obj.metadata, uid: obj.metadata.uid || 'not-yet-created' } };
   let set: ManifestSet;
   switch (o.kind) {
-    case 'InferenceService':
-      set = inferenceRevisionManifests(isvcRevisionInput(o, '00001', { image: opts.image, registryUrl: opts.registryUrl, registryTokenSecret: `${o.metadata.name}-registry-token`, ...(opts.ingress ? { ingress: {} } : {}) }));
+    case 'InferenceService': {
+      const model = registryModelOf((o.spec as InferenceServiceSpec).predictor);
+      const secret = registryTokenSecretName(o.metadata.name);
+      set = inferenceRevisionManifests(isvcRevisionInput(o, '00001', { image: opts.image, registryUrl: opts.registryUrl, registryTokenSecret: secret, ...(opts.ingress ? { ingress: {} } : {}) }));
+      // Capstan issues the token when it applies the service; a printed file cannot hold one.
+      if (model) {
+        set.dependents.unshift(registryTokenSecretManifest(set.owner, secret, '', {
+          'capstan.dev/token-scope': `get models/${model} and its versions in project ${o.metadata.namespace}`,
+          'capstan.dev/note': 'Capstan fills token with a read-only token scoped to this model when it applies the service; set one yourself when applying this file with kubectl.',
+        }));
+      }
       break;
+    }
     case 'TrainingJob':
       set = trainingJobManifests(trainingJobInput(o, { defaultImage: opts.image }));
       break;

@@ -51,6 +51,8 @@ export interface IsvcRevisionInput {
   modelUrl: string;
   /** The Secret (key `token`) holding the scoped registry token; omitted: no Authorization header. */
   registryTokenSecret?: string;
+  /** The token's plain text when it was just issued: the Secret is applied with it (otherwise left as it is on the cluster). */
+  registryToken?: string;
   replicas: number;
   resources?: ReplicaResources;
   nodeSelector?: Record<string, string>;
@@ -127,7 +129,23 @@ export function revisionDeploymentName(name: string, revision: string): string {
   return dnsLabel(name, revision);
 }
 
-/** Builds the Service, Deployment, optional HPA and Ingress of a revision. */
+/** The name of an InferenceService's registry-token Secret. */
+export function registryTokenSecretName(service: string): string {
+  return dnsLabel(service, 'registry-token');
+}
+
+/** The Secret holding a service's scoped registry token (key `token`), labelled like every object of the service. */
+export function registryTokenSecretManifest(owner: CapstanOwner, name: string, token: string, annotations?: Record<string, string>): Manifest {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: owner.namespace, labels: managedLabels(owner), ...(annotations ? { annotations } : {}) },
+    type: 'Opaque',
+    stringData: { token },
+  };
+}
+
+/** Builds the Service, (registry-token Secret), Deployment, optional HPA and Ingress of a revision. */
 export function inferenceRevisionManifests(input: IsvcRevisionInput): ManifestSet {
   const owner: CapstanOwner = { kind: 'InferenceService', name: input.name, uid: input.uid, namespace: input.namespace };
   const base = managedLabels(owner);
@@ -200,7 +218,11 @@ export function inferenceRevisionManifests(input: IsvcRevisionInput): ManifestSe
       ports: [{ name: 'http', port: 80, targetPort: 'http', protocol: 'TCP' }],
     },
   };
-  const dependents: Manifest[] = [deployment];
+  // The Secret before the Deployment, so the first pods find it.
+  const dependents: Manifest[] = [
+    ...(input.registryTokenSecret && input.registryToken !== undefined ? [registryTokenSecretManifest(owner, input.registryTokenSecret, input.registryToken)] : []),
+    deployment,
+  ];
   if (input.scaleMetric === 'cpu' || input.scaleMetric === 'memory') {
     dependents.push({
       apiVersion: 'autoscaling/v2',

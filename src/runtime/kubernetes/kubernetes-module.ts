@@ -7,6 +7,7 @@
 import { ClusterKind } from '../../api/kinds/cluster.js';
 import { ownerKeyOf, type Controller } from '../../controllers/runtime/controller.js';
 import type { PlatformModule } from '../../server/platform-module.js';
+import { ScopedTokens } from '../../server/scoped-tokens.js';
 import { ClusterController, ensureLocalCluster } from './cluster-controller.js';
 import { RuntimeRegistry } from './runtime-registry.js';
 import { inferenceServiceHandler, priorityClassHandler, projectHandler, type SyncDefaults } from './sync-handlers.js';
@@ -32,7 +33,7 @@ export const kubernetesModule: PlatformModule = {
     ctx.onStop(() => clusters.stop());
     const handlers: SyncHandler[] = [];
     const isvc = find('InferenceService');
-    if (isvc) handlers.push(inferenceServiceHandler(isvc, runtimes, KUBERNETES_DEFAULTS));
+    if (isvc) handlers.push(inferenceServiceHandler(isvc, runtimes, KUBERNETES_DEFAULTS, new ScopedTokens(ctx.backend)));
     // TrainingJobs go through queue admission; the admitted flavor's cluster runs them.
     const job = find('TrainingJob');
     const workload = find('Workload');

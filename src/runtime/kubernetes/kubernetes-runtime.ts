@@ -5,7 +5,7 @@
  * streams status changes. It never touches Capstan's store (controllers record what it reports).
  */
 import type { ClusterSpec } from '../../api/kinds/cluster.js';
-import { inferenceRevisionManifests, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
+import { inferenceRevisionManifests, registryTokenSecretName, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
 import { KubeApi, type KubeJson, type KubeWatchEvent } from './kube-api.js';
 import { kubeConfigFor } from './kube-connection.js';
 import { KubeError } from './kube-errors.js';
@@ -138,6 +138,8 @@ export class KubernetesRuntime {
       const items = await this.api.list(apiVersion, kind, selector);
       for (const o of items) {
         remaining++;
+        // The registry-token Secret is deleted by name: the runtime never lists or reads Secrets.
+        if (kind === 'Service' && o.metadata.labels?.[LABELS.kind] === 'InferenceService') await this.api.delete('v1', 'Secret', registryTokenSecretName(o.metadata.name), o.metadata.namespace);
         if (!o.metadata.deletionTimestamp) await this.api.delete(apiVersion, kind, o.metadata.name, o.metadata.namespace);
       }
     }

@@ -3,7 +3,11 @@ import type { Kind } from '../../api/kind.js';
 import type { Condition, KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
 import { isvcRevisionInput, priorityClassInput, projectInput } from './capstan-adapters.js';
+import type { InferenceServiceSpec } from '../../api/kinds/inference-service-schema.js';
+import type { ScopedTokens } from '../../server/scoped-tokens.js';
+import { registryTokenSecretName } from './inference-manifests.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
+import { modelReadScope, registryModelOf } from './registry-token.js';
 import { targetClusterOf, type RuntimeRegistry } from './runtime-registry.js';
 import type { SyncHandler } from './workload-sync-controller.js';
 
@@ -22,8 +26,13 @@ function cond(type: string, ok: boolean, reason: string, message: string): Condi
   return { type, status: ok ? 'True' : 'False', reason, message };
 }
 
-/** InferenceService → one Deployment per spec generation; older revisions go once the new one is ready. */
-export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults): SyncHandler {
+/**
+ * InferenceService → one Deployment per spec generation; older revisions go once the new one is
+ * ready. A model from the registry is pulled with a token that may only read that model: issued
+ * when the cluster has none (or the model changed), applied as a Secret with the revision,
+ * revoked when the service is deleted.
+ */
+export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults, tokens?: ScopedTokens): SyncHandler {
   return {
     kind,
     writesStatus: true,
@@ -31,9 +40,22 @@ export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d
     async apply(rt, obj) {
       const spec = runtimes.specOf(rt.clusterName);
       const revision = String(obj.metadata.generation).padStart(5, '0');
-      const input = isvcRevisionInput(obj, revision, { image: spec?.image ?? d.image, registryUrl: spec?.registryUrl ?? d.registryUrl });
+      const ns = obj.metadata.namespace ?? 'default';
+      const model = registryModelOf((obj.spec as InferenceServiceSpec).predictor);
+      const secret = model && tokens ? registryTokenSecretName(obj.metadata.name) : undefined;
+      const input = isvcRevisionInput(obj, revision, { image: spec?.image ?? d.image, registryUrl: spec?.registryUrl ?? d.registryUrl, ...(secret ? { registryTokenSecret: secret } : {}) });
       await rt.requireNodesFor(input.nodeSelector);
-      await rt.applyInferenceRevision(input);
+      let registryToken: string | undefined;
+      if (model && tokens) {
+        const scope = modelReadScope(ns, model);
+        const cur = await tokens.ofOwner(obj.metadata.uid);
+        // The plain text exists only when issued: a cluster that has not had this token gets a new one.
+        if (!cur || !cur.deliveredTo?.includes(rt.clusterName) || JSON.stringify(cur.scope) !== JSON.stringify(scope)) {
+          registryToken = await tokens.issue({ kind: obj.kind, name: obj.metadata.name, uid: obj.metadata.uid, namespace: ns }, scope);
+        }
+      }
+      await rt.applyInferenceRevision({ ...input, ...(registryToken ? { registryToken } : {}) });
+      if (registryToken) await tokens!.markDelivered(obj.metadata.uid, rt.clusterName);
       const obs = await rt.observeInference(input.namespace, obj.metadata.uid);
       const cur = obs.find((o) => o.revision === revision);
       const ready = !!cur && cur.readyReplicas >= Math.max(1, Math.min(cur.desiredReplicas, 1));
@@ -45,6 +67,9 @@ export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d
         conditions: [cond('PredictorReady', ready, failure?.reason ?? (ready ? 'ReplicasReady' : 'ReplicasStarting'), msg), cond('Ready', ready, failure?.reason ?? (ready ? 'ReplicasReady' : 'ReplicasStarting'), msg)],
         ...(ready ? { requeueAfterMs: 60_000 } : { requeueAfterMs: 5_000 }),
       };
+    },
+    async onDeleted(obj) {
+      await tokens?.revokeOwner(obj.metadata.uid);
     },
   };
 }

@@ -25,6 +25,8 @@ export interface SyncHandler {
   apply(rt: KubernetesRuntime, obj: KubeObject): Promise<{ status?: Record<string, unknown>; conditions?: Condition[]; requeueAfterMs?: number }>;
   /** False for kinds whose status belongs to nobody here (they get Events only). */
   writesStatus: boolean;
+  /** After every cluster object is gone, before the finalizer goes (e.g. revoke credentials). */
+  onDeleted?(obj: KubeObject): Promise<void>;
 }
 
 /** The reconciler for one handler. */
@@ -105,6 +107,7 @@ export class WorkloadSyncController implements Reconciler {
     }
     if (remaining > 0) return { requeueAfterMs: 1000 };
     this.attempts.delete(key);
+    await this.handler.onDeleted?.(obj);
     const fresh = await this.client.tryGet(this.handler.kind, obj.metadata.namespace, obj.metadata.name);
     if (!fresh) return;
     await this.client.update(this.handler.kind, { ...fresh, metadata: { ...fresh.metadata, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) } });

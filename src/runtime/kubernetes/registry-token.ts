@@ -1,0 +1,30 @@
+/**
+ * The registry token of an InferenceService on a cluster: a scoped token (src/server/scoped-tokens.ts)
+ * that may only read its model in its project (the Model, and the model's versions with their
+ * artifacts), kept in a Secret the Deployment's init container reads through secretKeyRef.
+ */
+import type { TokenScope } from '../../server/scoped-tokens.js';
+
+// ModelVersion names are `<model>-v<SemVer>` (src/api/kinds/model-version.ts).
+const SEMVER = '(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9a-z.-]+)?';
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+/** Read-only access to one model of one project: `get` on the Model and on its versions (and their artifacts). */
+export function modelReadScope(namespace: string, model: string): TokenScope {
+  return {
+    namespace,
+    rules: [
+      { verbs: ['get'], resource: 'capstan.dev/models', names: [model] },
+      { verbs: ['get'], resource: 'capstan.dev/modelversions', namePattern: `^${escapeRegExp(model)}-v${SEMVER}$` },
+    ],
+  };
+}
+
+/** The registry model an InferenceService predictor pulls (`digits` of `digits@production`), or undefined for a storageUri. */
+export function registryModelOf(predictor: { model?: string; storageUri?: string }): string | undefined {
+  if (predictor.storageUri || !predictor.model) return undefined;
+  return predictor.model.split('@')[0] || undefined;
+}
