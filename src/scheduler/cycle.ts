@@ -9,7 +9,7 @@ import { addUsage, dominantShare } from './quota.js';
 import { poolFor } from './node-index.js';
 import { placePodSet, rollback } from './placement.js';
 import { findVictims, podTolerations, type VictimSearchFailure } from './preemption.js';
-import { describeNodes, diagnoseNodes, firstViable, flavorNames, podSetLabel } from './diagnose.js';
+import { comboNever, describeNodes, diagnoseNodes, firstViable, flavorNames, podSetLabel } from './diagnose.js';
 import { MinHeap } from './min-heap.js';
 import { explainPending } from './explain.js';
 
@@ -41,6 +41,11 @@ interface CycleCaches {
   nodeNotes: Map<string, string>;
 }
 
+/** A shortfall of one podSet restated for the whole workload: the earlier podSets' share of the key is added back (they were rolled back). */
+function withEarlier(short: NonNullable<Combo['short']>, acc: Map<number, number>): NonNullable<Combo['short']> {
+  return acc.size === 0 ? short : { ...short, need: short.need + (acc.get(short.key) ?? 0) };
+}
+
 /** What a failed preemption search adds to a reason. */
 function preemptionNote(search: VictimSearchFailure | undefined): string {
   if (!search) return '';
@@ -62,7 +67,9 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
   };
   for (let i = 0; i < ws.podSets.length; i++) {
     const ps = ws.podSets[i];
-    const combos = podSetCombos(state, cq, ps, acc);
+    // Earlier podSets' usage is already added to the queue (addUsage below), so quota modes need no
+    // `acc`; `acc` only feeds what never changes (the most the queue could ever hold) and messages.
+    const combos = podSetCombos(state, cq, ps, EMPTY);
     if (!Array.isArray(combos)) { undo(); ws.cycleReason = { code: 'Inadmissible', message: combos.message }; return { kind: 'failed' }; }
     let placed = false;
     for (const c of combos) {
@@ -101,7 +108,8 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
     undo();
     let search: VictimSearchFailure | undefined;
     if (target && mayPreempt && state.options.preemption && ws.podSets.length === i + 1) {
-      const found = findVictims(state, ws, cq, [...chosen, target], explain ? () => nodesClause(target) : undefined);
+      const alternatives = chosen.length === 0 ? combos.filter((c) => c !== target && c.mode !== NOFIT && comboNever(state, cq, ps, c, acc) === undefined) : [];
+      const found = findVictims(state, ws, cq, [...chosen, target], explain ? () => nodesClause(target) : undefined, alternatives);
       if (Array.isArray(found)) {
         for (const { victim, reason } of found) {
           dec.preemptions.push({
@@ -133,7 +141,7 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
       const fl = flavorNames(state, primary.flavorsUsed);
       ws.cycleReason = { code: 'NoNodeFits', message: `waiting for nodes for ${podSetLabel(state, ps)} of flavor ${fl} in queue ${cq.name}: preempting ${search.candidates} workload(s) would free the quota, but no node would have room even then; ${search.nodes ?? ''}` };
     } else {
-      ws.cycleReason = { code: 'QuotaExceeded', message: shortfallMessage(state, cq, primary.short as NonNullable<Combo['short']>) + preemptionNote(search) };
+      ws.cycleReason = { code: 'QuotaExceeded', message: shortfallMessage(state, cq, withEarlier(primary.short as NonNullable<Combo['short']>, acc)) + preemptionNote(search) };
     }
     return { kind: target ? 'failed-preemptible' : 'failed' };
   }

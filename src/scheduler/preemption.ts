@@ -71,7 +71,11 @@ export interface VictimSearchFailure {
  * `describeNodes` (explain mode) is called with every candidate suspended when quota would then
  * suffice but the nodes still have no room, so the reason can say what the nodes look like then.
  */
-export function findVictims(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[], describeNodes?: () => string): { victim: WlState; reason: Kind }[] | VictimSearchFailure {
+export function findVictims(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[], describeNodes?: () => string, alternatives: Combo[] = []): { victim: WlState; reason: Kind }[] | VictimSearchFailure {
+  // The preemptor is admitted next cycle with whichever flavor fits first, so the search stops (and
+  // spares victims) as soon as the target or any alternative combo of a one-podSet preemptor fits:
+  // a victim holding two flavors can free room on a flavor other than the one targeted.
+  const fits = () => fitsNow(state, w, cq, combos) || alternatives.some((c) => fitsNow(state, w, cq, [c]));
   const p = cq.spec.preemption ?? {};
   const within = p.withinClusterQueue ?? 'Never';
   const reclaim = p.reclaimWithinCohort ?? 'Never';
@@ -124,7 +128,7 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
     (b.v.admittedAt ?? 0) - (a.v.admittedAt ?? 0) || b.v.seq - a.v.seq);
   const removed: { victim: WlState; reason: Kind }[] = [];
-  let fits = false;
+  let found = false;
   for (const { v, own } of cands) {
     const vcq = v.cq as CQState;
     if (!own && !stillBorrowing(vcq)) continue;
@@ -134,9 +138,9 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     }
     suspend(state, v);
     removed.push({ victim: v, reason: own ? 'InClusterQueue' : fair ? 'InCohortFairSharing' : wouldBorrow ? 'InCohortReclaimWhileBorrowing' : 'InCohortReclamation' });
-    if (fitsNow(state, w, cq, combos)) { fits = true; break; }
+    if (fits()) { found = true; break; }
   }
-  if (!fits) {
+  if (!found) {
     let quotaOk = true;
     for (const [k, a] of keys) if (a > available(cq, k)) quotaOk = false;
     const failure: VictimSearchFailure = { blocked: quotaOk ? 'nodes' : 'quota', candidates: removed.length };
@@ -148,7 +152,7 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
   const victims = [removed[removed.length - 1]];
   for (let i = removed.length - 2; i >= 0; i--) {
     restore(state, removed[i].victim);
-    if (fitsNow(state, w, cq, combos)) continue;
+    if (fits()) continue;
     suspend(state, removed[i].victim);
     victims.push(removed[i]);
   }

@@ -17,6 +17,8 @@ const arbQueue = fc.record({
 const arbJob = fc.record({
   q: fc.constantFrom(0, 0, 0, 1, 2), gpus: fc.integer({ min: 0, max: 4 }), cpu: fc.integer({ min: 0, max: 2 }),
   count: fc.integer({ min: 1, max: 3 }), priority: fc.integer({ min: 0, max: 3 }), created: fc.integer({ min: 0, max: 50 }),
+  // A second podSet makes a gang of two roles (e.g. launcher + workers) that must be admitted together.
+  extra: fc.option(fc.record({ gpus: fc.integer({ min: 0, max: 4 }), cpu: fc.integer({ min: 0, max: 2 }), count: fc.integer({ min: 1, max: 3 }) }), { nil: undefined, freq: 4 }),
 });
 const arbWorld = fc.record({
   nodes: fc.array(fc.record({ gpus: fc.integer({ min: 0, max: 8 }), cpu: fc.integer({ min: 4, max: 32 }), model: fc.constantFrom('a', 'b') }), { minLength: 1, maxLength: 8 }),
@@ -41,7 +43,10 @@ function buildQueues(w: World): ClusterQueue[] {
 function jobs(w: World, list: World['wave1'], prefix: string): Workload[] {
   return list.map((j, i) => ({
     namespace: 'ns', name: `${prefix}${i}`, queueName: `q${j.q % w.queues.length}`, priority: j.priority, creationTimestamp: j.created,
-    podSets: [{ name: 'p', count: j.count, requests: { cpu: j.cpu * 1000, [GPU]: j.gpus } }],
+    podSets: [
+      { name: 'p', count: j.count, requests: { cpu: j.cpu * 1000, [GPU]: j.gpus } },
+      ...(j.extra ? [{ name: 'x', count: j.extra.count, requests: { cpu: j.extra.cpu * 1000, [GPU]: j.extra.gpus } }] : []),
+    ],
   }));
 }
 
@@ -74,6 +79,8 @@ function checkInvariants(snap: SchedulerSnapshot): void {
       assert.ok(ps);
       assert.equal(psa.placements?.length, ps.count, `gang ${w.name} fully placed`);
       for (const p of psa.placements ?? []) {
+        const node = snap.nodes.find((n) => n.name === p.node);
+        assert.equal(node?.labels?.model, psa.flavors[GPU] ?? psa.flavors.cpu ?? node?.labels?.model, `${w.name} placed on a node of another flavor`);
         const u = used.get(p.node) ?? { cpu: 0, gpu: 0, idx: new Set<number>() };
         u.cpu += ps.requests.cpu; u.gpu += ps.requests[GPU] ?? 0;
         assert.equal(p.gpus.length, ps.requests[GPU] ?? 0);
@@ -167,6 +174,71 @@ test('preemption frees enough for the preemptor and no victim is superfluous', (
     for (const p of d.preemptions) {
       const vw = snap.workloads.find((x) => x.name === p.name) as Workload;
       if (p.reason === 'InClusterQueue') assert.ok((vw.priority ?? 0) < 9);
+    }
+  }), { numRuns: 300 });
+});
+
+/** Usage per `queue|flavor|resource` of admitted workloads. */
+function usageOf(snap: SchedulerSnapshot): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const w of snap.workloads) for (const psa of w.status?.admission?.podSetAssignments ?? []) {
+    for (const [r, a] of Object.entries(psa.resourceUsage)) {
+      const k = `${w.status?.admission?.clusterQueue}|${psa.flavors[r]}|${r}`;
+      out.set(k, (out.get(k) ?? 0) + a);
+    }
+  }
+  return out;
+}
+
+test('preemption takes the lowest priorities it can: evicting every lower-priority workload than the highest victim would not be enough', () => {
+  fc.assert(fc.property(arbWorld, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 2 }), (w0, gpus, q) => {
+    // No cohorts: every victim is InClusterQueue and candidates are ordered by priority alone. One
+    // podSet each, so every workload holds one flavor; like Kueue, victims are sought on the first
+    // flavor where preemption can help, so "lowest" is judged on that flavor.
+    const w = { ...w0, queues: w0.queues.map((x) => ({ ...x, cohort: false, within: 'LowerPriority' as const })), wave1: w0.wave1.map((j) => ({ ...j, extra: undefined })) };
+    let snap = baseSnapshot(w, jobs(w, w.wave1, 'a'));
+    snap = applyDecisions(snap, schedule(snap, 1, { placement: w.placement }), 1);
+    const queue = `q${q % w.queues.length}`;
+    const pre: Workload = { namespace: 'ns', name: 'boss', queueName: queue, priority: 9, creationTimestamp: 99, podSets: [{ name: 'p', count: 1, requests: { cpu: 1000, [GPU]: gpus } }] };
+    snap = { ...snap, workloads: [...snap.workloads.filter((x) => x.status?.admission), pre] };
+    const d = schedule(snap, 2, { placement: w.placement });
+    const victims = d.preemptions.filter((p) => p.preemptor.name === 'boss');
+    if (victims.length === 0) return;
+    const byName = new Map(snap.workloads.map((x) => [x.name, x]));
+    const flavor = byName.get(victims[0].name)?.status?.admission?.podSetAssignments[0].flavors[GPU];
+    const top = Math.max(...victims.map((v) => byName.get(v.name)?.priority ?? 0));
+    for (const v of victims) assert.equal(v.reason, 'InClusterQueue');
+    // Every candidate strictly below the highest victim's priority, on the victims' flavor, gone:
+    // the preemptor must still not fit, or the search should have stopped below `top`.
+    const lower = snap.workloads.filter((x) => x.status?.admission?.clusterQueue === queue && (x.priority ?? 0) < top &&
+      x.status.admission.podSetAssignments.some((p) => p.flavors[GPU] === flavor));
+    if (lower.length === 0) return;
+    const onFlavor = snap.clusterQueues.map((cq) => (cq.name !== queue ? cq : { ...cq, resourceGroups: cq.resourceGroups.map((g) => ({ ...g, flavors: g.flavors.filter((f) => f.name === flavor) })) }));
+    const rest = { ...snap, clusterQueues: onFlavor, workloads: snap.workloads.filter((x) => !lower.includes(x)) };
+    assert.ok(!schedule(rest, 3, { preemption: false, placement: w.placement }).admissions.some((a) => a.name === 'boss'),
+      `boss fits after evicting only workloads below priority ${top}, yet a priority-${top} workload was preempted`);
+  }), { numRuns: 300 });
+});
+
+test('cohort victims only come from queues borrowing the contested flavor and resource', () => {
+  fc.assert(fc.property(arbWorld, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 2 }), (w0, gpus, q) => {
+    const w = { ...w0, queues: w0.queues.map((x) => ({ ...x, cohort: true, reclaim: 'Any' as const })) };
+    let snap = baseSnapshot(w, jobs(w, w.wave1, 'a'));
+    snap = applyDecisions(snap, schedule(snap, 1, { placement: w.placement, fairSharing: w.fairSharing }), 1);
+    const pre: Workload = { namespace: 'ns', name: 'boss', queueName: `q${q % w.queues.length}`, priority: 9, creationTimestamp: 99, podSets: [{ name: 'p', count: 1, requests: { cpu: 1000, [GPU]: gpus } }] };
+    snap = { ...snap, workloads: [...snap.workloads.filter((x) => x.status?.admission), pre] };
+    const usage = usageOf(snap);
+    const nominal = new Map<string, number>(snap.clusterQueues.flatMap((cq) => cq.resourceGroups[0].flavors.flatMap((f) => f.resources.map((r): [string, number] => [`${cq.name}|${f.name}|${r.name}`, r.nominalQuota]))));
+    const d = schedule(snap, 2, { placement: w.placement, fairSharing: w.fairSharing });
+    for (const p of d.preemptions) {
+      if (p.reason === 'InClusterQueue') continue;
+      const vw = snap.workloads.find((x) => x.name === p.name) as Workload;
+      const psa = vw.status?.admission?.podSetAssignments ?? [];
+      const borrowing = psa.some((a) => Object.keys(a.resourceUsage).some((r) => {
+        const k = `${p.clusterQueue}|${a.flavors[r]}|${r}`;
+        return (usage.get(k) ?? 0) > (nominal.get(k) ?? 0);
+      }));
+      assert.ok(borrowing, `${p.name} preempted (${p.reason}) from ${p.clusterQueue}, which was not borrowing`);
     }
   }), { numRuns: 300 });
 });
