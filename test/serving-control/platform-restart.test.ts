@@ -68,6 +68,15 @@ async function replicaGroups(): Promise<Map<number, string>> {
   return groups;
 }
 
+/** True when the process runs /bin/sh (the lifeline watcher of a group, when it is not the leader). */
+function isShell(pid: number): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/stat`, 'utf8').includes('(sh)');
+  } catch {
+    return false;
+  }
+}
+
 function members(groups: Map<number, string>): number[] {
   return allProcesses().filter((p) => groups.has(p.pgrp)).map((p) => p.pid);
 }
@@ -185,9 +194,14 @@ test('leftovers of a crash whose lifelines were cut are reaped when the platform
   // cut every lifeline: the watcher is the group's `sh` that is not the leader
   for (const p of allProcesses()) {
     if (!groups.has(p.pgrp) || p.pid === p.pgrp) continue;
-    if (/\(sh\)/.test(readFileSync(`/proc/${p.pid}/stat`, 'utf8'))) process.kill(p.pid, 'SIGKILL');
+    if (!isShell(p.pid)) continue;
+    try {
+      process.kill(p.pid, 'SIGKILL');
+    } catch {
+      // gone meanwhile
+    }
   }
-  await poll('the watchers gone', () => allProcesses().every((p) => !groups.has(p.pgrp) || p.pid === p.pgrp || !/\(sh\)/.test(readFileSync(`/proc/${p.pid}/stat`, 'utf8'))));
+  await poll('the watchers gone', () => allProcesses().every((p) => !groups.has(p.pgrp) || p.pid === p.pgrp || !isShell(p.pid)));
   const tree = members(groups);
   await crash();
   // without a lifeline nothing ends them: the leak the ledger is for
