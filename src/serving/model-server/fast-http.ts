@@ -130,17 +130,17 @@ class FastConnection {
   private pendingBytes = 0;
   private busy = false;
   private ended = false;
+  /** Set by each read; the idle sweep clears it (no per-read timer refresh as with socket.setTimeout). */
+  private active = true;
+  private idleSweeps = 0;
   private readonly onData = (c: Buffer): void => this.data(c);
-  private readonly onTimeout = (): void => { if (!this.busy) this.socket.destroy(); };
   private readonly onError = (): void => { this.socket.destroy(); };
   private readonly onEnd = (): void => { this.ended = true; if (!this.busy) this.socket.end(); };
 
   constructor(private readonly socket: Socket, private readonly opts: FastHttpOptions<any>, private readonly registry: Set<FastConnection>) {
     registry.add(this);
     socket.setNoDelay(true);
-    socket.setTimeout(opts.keepAliveMs);
     socket.on('data', this.onData);
-    socket.on('timeout', this.onTimeout);
     socket.on('error', this.onError);
     socket.on('end', this.onEnd);
     socket.once('close', () => registry.delete(this));
@@ -151,7 +151,18 @@ class FastConnection {
 
   destroy(): void { this.socket.destroy(); }
 
+  /** Called every `sweepMs`: closes the connection once it has been idle for `idleMs`. */
+  sweep(sweepMs: number, idleMs: number): void {
+    if (this.active || this.busy) {
+      this.active = false;
+      this.idleSweeps = 0;
+      return;
+    }
+    if (++this.idleSweeps * sweepMs >= idleMs) this.socket.destroy();
+  }
+
   private data(c: Buffer): void {
+    this.active = true;
     this.pending.push(c);
     this.pendingBytes += c.length;
     if (!this.busy) this.next();
@@ -212,10 +223,8 @@ class FastConnection {
   private handOff(): void {
     const s = this.socket;
     s.removeListener('data', this.onData);
-    s.removeListener('timeout', this.onTimeout);
     s.removeListener('error', this.onError);
     s.removeListener('end', this.onEnd);
-    s.setTimeout(0);
     this.registry.delete(this);
     const rest = this.pending;
     this.pending = [];
@@ -238,8 +247,11 @@ export interface FastHttpFront {
 /** Creates (does not start) the fast front. */
 export function createFastHttpFront<R>(opts: FastHttpOptions<R>): FastHttpFront {
   const connections = new Set<FastConnection>();
+  const sweepMs = Math.max(10, Math.min(5000, Math.floor(opts.keepAliveMs / 4)));
+  const sweeper = setInterval(() => { for (const c of connections) c.sweep(sweepMs, opts.keepAliveMs); }, sweepMs).unref();
   // Half-open like node:http: a client that ends its side after a request still gets the answer.
   const server = createNetServer({ noDelay: true, allowHalfOpen: true }, (socket) => { new FastConnection(socket, opts, connections); });
+  server.on('close', () => clearInterval(sweeper));
   return {
     server,
     closeIdleConnections: () => { for (const c of connections) if (c.idle) c.destroy(); },
