@@ -22,7 +22,8 @@ import { inferenceProtoRoot } from '../src/serving/model-server/grpc-proto.js';
 
 type Mode = 'plain' | 'rest-json' | 'rest-binary' | 'grpc';
 interface LoadJob { mode: Mode; port: number; model: string; inputSize: number; concurrency: number; durationMs: number }
-interface LoadResult { requests: number; errors: number; seconds: number; p50: number; p99: number }
+/** clientCpuUsPerReq: the load generator's own CPU (user+sys) per request; it shares the cores with the server. */
+interface LoadResult { requests: number; errors: number; seconds: number; p50: number; p99: number; clientCpuUsPerReq: number }
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const THREADS = 1;
@@ -148,6 +149,7 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
   await Promise.all(lanes.map((once) => once()));
   const latencies: number[] = [];
   let errors = 0;
+  const cpuBefore = process.cpuUsage();
   const start = performance.now();
   const end = start + job.durationMs;
   await Promise.all(lanes.map(async (once) => {
@@ -159,10 +161,11 @@ async function runLoad(job: LoadJob): Promise<LoadResult> {
     }
   }));
   const seconds = (performance.now() - start) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
   for (const c of conns) c?.close();
   h2?.close();
   latencies.sort((a, b) => a - b);
-  return { requests: latencies.length, errors, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+  return { requests: latencies.length, errors, seconds, p50: percentile(latencies, 50), p99: percentile(latencies, 99), clientCpuUsPerReq: (cpu.user + cpu.system) / Math.max(1, latencies.length) };
 }
 
 const LOAD_GENERATOR_FLAG = '--load-generator';
@@ -252,7 +255,7 @@ async function plainServer(path: string): Promise<{ port: number; close: () => P
 }
 
 /** serverCpuUsPerReq: CPU the serving process spent per request (user+sys), steadier than rows/s on a shared machine. */
-interface Row { model: string; scenario: string; concurrency: number; rowsPerSec: number; p50Ms: number; p99Ms: number; errors: number; serverCpuUsPerReq?: number }
+interface Row { model: string; scenario: string; concurrency: number; rowsPerSec: number; p50Ms: number; p99Ms: number; errors: number; serverCpuUsPerReq?: number; clientCpuUsPerReq?: number }
 
 /** Runs one load job and measures this (serving) process's CPU time per request while it ran. */
 async function measured(job: LoadJob): Promise<LoadResult & { cpuUsPerReq: number }> {
@@ -298,7 +301,7 @@ async function main(): Promise<void> {
       try {
         for (const c of wanted(name, 'plain node http') ? [1, 64] : []) {
           const r = await measured({ mode: 'plain', port: plain.port, model: name, inputSize: m.inputSize, concurrency: c, durationMs: DURATION_MS });
-          rows.push({ model: name, scenario: 'plain node http', concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors, serverCpuUsPerReq: r.cpuUsPerReq });
+          rows.push({ model: name, scenario: 'plain node http', concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors, serverCpuUsPerReq: r.cpuUsPerReq, clientCpuUsPerReq: r.clientCpuUsPerReq });
         }
       } finally {
         await plain.close();
@@ -307,7 +310,7 @@ async function main(): Promise<void> {
         for (const c of wanted(name, `capstan ${mode}`) ? [1, 64] : []) {
           const port = mode === 'grpc' ? server.grpcPort! : server.httpPort;
           const r = await measured({ mode, port, model: name, inputSize: m.inputSize, concurrency: c, durationMs: DURATION_MS });
-          rows.push({ model: name, scenario: `capstan ${mode}`, concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors, serverCpuUsPerReq: r.cpuUsPerReq });
+          rows.push({ model: name, scenario: `capstan ${mode}`, concurrency: c, rowsPerSec: r.requests / r.seconds, p50Ms: r.p50, p99Ms: r.p99, errors: r.errors, serverCpuUsPerReq: r.cpuUsPerReq, clientCpuUsPerReq: r.clientCpuUsPerReq });
         }
       }
     }
@@ -317,9 +320,9 @@ async function main(): Promise<void> {
   }
 
   const f = (n: number, d = 0): string => (Number.isFinite(n) ? n.toFixed(d) : '-');
-  console.log(`${'model'.padEnd(6)} ${'scenario'.padEnd(24)} ${'c'.padStart(3)} ${'rows/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'err'.padStart(4)} ${'srv cpu us/req'.padStart(14)}`);
+  console.log(`${'model'.padEnd(6)} ${'scenario'.padEnd(24)} ${'c'.padStart(3)} ${'rows/s'.padStart(10)} ${'p50 ms'.padStart(8)} ${'p99 ms'.padStart(8)} ${'err'.padStart(4)} ${'srv cpu us/req'.padStart(14)} ${'cli cpu us/req'.padStart(14)}`);
   for (const r of rows) {
-    console.log(`${r.model.padEnd(6)} ${r.scenario.padEnd(24)} ${String(r.concurrency).padStart(3)} ${f(r.rowsPerSec).padStart(10)} ${f(r.p50Ms, 3).padStart(8)} ${f(r.p99Ms, 3).padStart(8)} ${String(r.errors).padStart(4)} ${f(r.serverCpuUsPerReq ?? NaN, 1).padStart(14)}`);
+    console.log(`${r.model.padEnd(6)} ${r.scenario.padEnd(24)} ${String(r.concurrency).padStart(3)} ${f(r.rowsPerSec).padStart(10)} ${f(r.p50Ms, 3).padStart(8)} ${f(r.p99Ms, 3).padStart(8)} ${String(r.errors).padStart(4)} ${f(r.serverCpuUsPerReq ?? NaN, 1).padStart(14)} ${f(r.clientCpuUsPerReq ?? NaN, 1).padStart(14)}`);
   }
   const missing: Row = { model: '', scenario: '', concurrency: 0, rowsPerSec: NaN, p50Ms: NaN, p99Ms: NaN, errors: 0 };
   const find = (model: string, scenario: string, c: number): Row => rows.find((r) => r.model === model && r.scenario === scenario && r.concurrency === c) ?? missing;
