@@ -310,3 +310,40 @@ test('StrictFIFO: nothing behind a head that can never start gets an ETA; BestEf
   assert.equal(pendingOf(strict, 'small')?.estimatedStart, undefined);
   assert.equal(pendingOf(mk('BestEffortFIFO'), 'small')?.estimatedStart, 1000);
 });
+
+test('borrowed quota is reclaimed first: a borrower\'s workload goes before a lower-priority one of the preemptor\'s own queue', () => {
+  const base = snapshot({
+    flavors: [modelFlavor('h100')],
+    queues: [
+      gpuQueue('research', [{ name: 'h100', gpu: 4 }], { cohort: 'org', preemption: { withinClusterQueue: 'LowerPriority', reclaimWithinCohort: 'Any' } }),
+      gpuQueue('batch', [{ name: 'h100', gpu: 4 }], { cohort: 'org' }),
+    ],
+    nodes: [gpuNode('n1', 8)],
+    workloads: [
+      gpuJob('own-low', 'research', 2, { priority: 0, creationTimestamp: 1 }),
+      gpuJob('batch-a', 'batch', 4, { priority: 5, creationTimestamp: 2 }),
+      gpuJob('batch-borrow', 'batch', 2, { priority: 5, creationTimestamp: 3 }),
+    ],
+  });
+  const running = apply(base, schedule(base, 1), 1);
+  assert.equal(running.workloads.filter((w) => w.status?.admission).length, 3);
+  const d = schedule({ ...running, workloads: [...running.workloads, gpuJob('urgent', 'research', 2, { priority: 9, creationTimestamp: 4 })] }, 2);
+  // Kueue's order: workloads of queues borrowing in the cohort come before the own queue's, even
+  // at higher priority; own-low (priority 0) is spared because reclaiming 2 GPUs is enough.
+  assert.deepEqual(d.preemptions.map((p) => [p.name, p.reason]), [['batch-borrow', 'InCohortReclamation']]);
+});
+
+test('a two-podSet workload is checked against its queue\'s quota once, not twice', () => {
+  // 6 GPUs of quota: launcher 1 + workers 3 × 1 + another 2-GPU job = 6 exactly.
+  const snap = snapshot({
+    flavors: [modelFlavor('h100')], queues: [gpuQueue('q', [{ name: 'h100', gpu: 6 }])], nodes: [gpuNode('n1', 8)],
+    workloads: [
+      gpuJob('other', 'q', 2, { priority: 1, creationTimestamp: 0 }),
+      { ...gpuJob('gang', 'q', 1, { creationTimestamp: 1 }), podSets: [
+        { name: 'launcher', count: 1, requests: { 'nvidia.com/gpu': 1 } },
+        { name: 'worker', count: 3, requests: { 'nvidia.com/gpu': 1 } },
+      ] },
+    ],
+  });
+  assert.deepEqual(admitted(schedule(snap, 0)), ['gang', 'other']);
+});
