@@ -298,7 +298,13 @@ export class FakeKubeApi {
     if (!s) return;
     this.store.delete(k);
     this.emit('DELETED', { ...s.obj, metadata: { ...s.obj.metadata, resourceVersion: String(++this.rv) } }, this.resourceOf(s.obj));
-    for (const d of this.all()) if ((d.metadata.ownerReferences ?? []).some((ref: { uid: string }) => ref.uid === s.obj.metadata.uid)) this.remove(d);
+    // Background GC, as the cluster's: dependents with finalizers only start terminating.
+    for (const d of this.all()) {
+      if (!(d.metadata.ownerReferences ?? []).some((ref: { uid: string }) => ref.uid === s.obj.metadata.uid)) continue;
+      if (d.metadata.finalizers?.length) {
+        if (!d.metadata.deletionTimestamp) this.put({ ...d, metadata: { ...d.metadata, deletionTimestamp: new Date().toISOString() } });
+      } else this.remove(d);
+    }
   }
 
   /** Finishes a held namespace termination. */

@@ -126,8 +126,17 @@ test('preemption evicts a job on x: its pods are deleted before it is requeued; 
   await create(trainingJob('low', '3', { replicas: 1 }));
   const low = await job('low');
   await waitFor('low pod on x', () => podsOf(low.metadata.uid).length === 1);
+  // The pod takes its time to terminate (a finalizer the kubelet would hold while it drains).
+  const pod = podsOf(low.metadata.uid)[0]!;
+  fake.put({ ...pod, metadata: { ...pod.metadata, finalizers: ['test.example/draining'] } });
   await create(trainingJob('high', '3', { replicas: 1, priorityClassName: 'urgent' }));
   const high = await job('high');
+  await waitFor('low pod terminating', () => podsOf(low.metadata.uid)[0]?.metadata.deletionTimestamp);
+  const stopping = await waitFor('low reports it is stopping', async () => { const o = await job('low'); return /Stopping: .*still on cluster x/.test(cond(o, 'Queued')?.message ?? '') ? o : undefined; });
+  assert.equal((stopping.status as { phase: string }).phase, 'Queued');
+  assert.equal(workloadPhase(await tp.client.get(WorkloadKind, 'default', 'trainingjob-low')), 'Evicting', 'the quota stays held while the pod is still there');
+  assert.equal(podsOf(high.metadata.uid).length, 0, 'the preemptor does not start beside it');
+  fake.remove(podsOf(low.metadata.uid)[0]!);
   await waitFor('low pods deleted', () => podsOf(low.metadata.uid).length === 0);
   await waitFor('low requeued', async () => (await phase('low')) === 'Queued');
   await waitFor('high pod on x', () => podsOf(high.metadata.uid).length === 1);
