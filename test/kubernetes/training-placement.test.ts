@@ -116,6 +116,7 @@ test('suspending a job running on x deletes its pods, then withdraws the workloa
   await waitFor('pods deleted', () => podsOf(j.metadata.uid).length === 0);
   await waitFor('phase Suspended', async () => (await phase('pausable')) === 'Suspended');
   assert.equal(await tp.client.tryGet(WorkloadKind, 'default', 'trainingjob-pausable'), undefined, 'the workload is withdrawn');
+  await waitFor('nothing left on a cluster: finalizer and annotation dropped', async () => { const o = await job('pausable'); return !o.metadata.finalizers?.includes('capstan.dev/kubernetes-cleanup') && !o.metadata.annotations?.['capstan.dev/placed-clusters']; });
   await tp.client.patch(TrainingJobKind, 'default', 'pausable', { spec: { runPolicy: { suspend: false } } });
   await waitFor('pod on x again', () => podsOf(j.metadata.uid).length === 1);
   await tp.client.delete(TrainingJobKind, 'default', 'pausable');

@@ -213,7 +213,10 @@ export class KubernetesTrainingJobController implements Reconciler {
     // From here the TrainingJob controller writes Queued or Suspended.
   }
 
-  /** Deletes the job's objects on every cluster it was placed on; with `final`, then drops the finalizer. */
+  /**
+   * Deletes the job's objects on every cluster it was placed on, then drops the finalizer and the
+   * placed-clusters annotation: the job holds nothing on any cluster (until its next placement).
+   */
   private async removeEverywhere(key: string, job: KubeObject, final: boolean): Promise<ReconcileResult | void> {
     let left: number;
     try {
@@ -227,12 +230,12 @@ export class KubernetesTrainingJobController implements Reconciler {
     if (left > 0) return { requeueAfterMs: 1000 };
     const fresh = await this.d.client.tryGet(this.d.jobKind, job.metadata.namespace, job.metadata.name);
     if (!fresh || fresh.metadata.uid !== job.metadata.uid) return;
+    // Only this controller (one reconcile per key at a time) adds them, so the fresh copy is safe to edit.
     const annotations = { ...(fresh.metadata.annotations ?? {}) };
-    if (!final && annotations[PLACED_ANNOTATION] === undefined) return;
     delete annotations[PLACED_ANNOTATION];
     await this.d.client.update(this.d.jobKind, {
       ...fresh,
-      metadata: { ...fresh.metadata, annotations, ...(final ? { finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) } : {}) },
+      metadata: { ...fresh.metadata, annotations, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) },
     });
   }
 
