@@ -207,8 +207,10 @@ export class TrainingJobController implements Reconciler {
     const next = statusForPhase({ ...prev, ...extra }, phase, reason, message, now, job.metadata.generation);
     if (JSON.stringify(next) === JSON.stringify(job.status ?? {})) return;
     if (phase !== prev.phase && (phase === 'Queued' || phase === 'Suspended')) await this.d.events.event(job, 'Normal', phase, message);
-    // Only this controller writes the status of a job that is queued, suspended or runs here, so a conflict (the spec or metadata changed) is retried
-    // on the fresh version: a lost terminal status would relaunch a finished job.
+    // A conflict because the spec or metadata changed is retried on the fresh version: a lost
+    // terminal status would relaunch a finished job. A conflict because the status changed means
+    // the kubernetes runtime took the job over meanwhile (its admission moved to a cluster): a
+    // non-terminal write then yields, and the status event brings a reconcile that sees why.
     let cur = job;
     for (let i = 0; i < 5; i++) {
       try {
@@ -220,6 +222,7 @@ export class TrainingJobController implements Reconciler {
         if (reason !== 'Conflict') throw err;
         const fresh = await this.d.client.tryGet(TrainingJobKind, job.metadata.namespace, job.metadata.name);
         if (!fresh || fresh.metadata.uid !== job.metadata.uid) return;
+        if (!isTerminal(phase) && JSON.stringify(fresh.status ?? {}) !== JSON.stringify(job.status ?? {})) return;
         cur = fresh;
       }
     }

@@ -87,7 +87,7 @@ export class KubernetesTrainingJobController implements Reconciler {
     if (!adm || !placement || placement.cluster === LOCAL_CLUSTER_NAME) return tracked ? this.removeEverywhere(key, job, false) : undefined;
 
     const spec = job.spec as TrainingJobSpec;
-    if (isEvictionRequested(wl!) || spec.runPolicy.suspend) return this.stop(key, job, wl!, st, placement);
+    if (isEvictionRequested(wl!) || spec.runPolicy.suspend) return this.stop(key, job, wl!, st, placement, tracked);
 
     const rt = await this.d.runtimes.byClusterName(placement.cluster);
     if (!rt) {
@@ -184,12 +184,13 @@ export class KubernetesTrainingJobController implements Reconciler {
   }
 
   /** Evicted or suspended: delete the pods, then give the quota back. */
-  private async stop(key: string, job: KubeObject, wl: KubeObject, st: TrainingJobStatus, placement: Placement): Promise<ReconcileResult | void> {
+  private async stop(key: string, job: KubeObject, wl: KubeObject, st: TrainingJobStatus, placement: Placement, tracked: boolean): Promise<ReconcileResult | void> {
     const evicting = isEvictionRequested(wl);
     const why = evicting ? `Stopping: ${evictionMessage(wl) ?? 'evicted by the queue'}` : 'Stopping: the job is suspended';
     let left: number;
     try {
-      left = await this.deleteOnPlaced(job);
+      // Untracked: nothing was ever created on a cluster for it.
+      left = tracked ? await this.deleteOnPlaced(job) : 0;
     } catch (err) {
       const fl = classifyError(err);
       await this.d.recorder.event(job, 'Warning', 'CleanupFailed', `cannot delete the job's pods on cluster ${placement.cluster} yet (${fl.reason}): ${fl.message}; the quota stays held until they are gone`);
