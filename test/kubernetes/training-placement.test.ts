@@ -47,15 +47,18 @@ function setPods(uid: string, podPhase: string): void {
 before(async () => {
   fake = await new FakeKubeApi().start();
   dir = mkdtempSync(`${tmpdir()}/capstan-kplace-`);
-  fake.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'g1', labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100' } }, status: { allocatable: { cpu: '16', memory: '64Gi', 'nvidia.com/gpu': '8' }, conditions: [{ type: 'Ready', status: 'True' }] } });
+  fake.put({ apiVersion: 'v1', kind: 'Node', metadata: { name: 'g1', labels: { 'nvidia.com/gpu.product': 'NVIDIA-A100', 'pool.example.com/name': 'a100', 'cloud.example/zone-id': 'z1' } }, status: { allocatable: { cpu: '16', memory: '64Gi', 'nvidia.com/gpu': '8' }, conditions: [{ type: 'Ready', status: 'True' }] } });
   tp = await startTrainingPlatform();
-  await create({ apiVersion: V, kind: 'Cluster', metadata: { name: 'x' }, spec: { type: 'kubernetes', kubeconfig: { path: fake.writeKubeconfig(dir) }, image: 'capstan:test', registryUrl: 'http://capstan.test:8080' } });
-  await waitFor('cluster x nodes mirrored', () => tp.client.tryGet(kind('Node'), undefined, 'x.g1'));
   await create({
     apiVersion: V, kind: 'ResourceFlavor', metadata: { name: 'a100-x' },
     // The cluster label makes the scheduler core count only cluster x's nodes; it is not put on pods.
-    spec: { cluster: 'x', nodeLabels: { 'nvidia.com/gpu.product': 'NVIDIA-A100', 'capstan.dev/cluster': 'x' }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] },
+    // A label of the cluster's own (pool.example.com/name) is mirrored because a flavor selects on it.
+    spec: { cluster: 'x', nodeLabels: { 'pool.example.com/name': 'a100', 'capstan.dev/cluster': 'x' }, tolerations: [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }] },
   });
+  await create({ apiVersion: V, kind: 'Cluster', metadata: { name: 'x' }, spec: { type: 'kubernetes', kubeconfig: { path: fake.writeKubeconfig(dir) }, image: 'capstan:test', registryUrl: 'http://capstan.test:8080' } });
+  const node = await waitFor('cluster x nodes mirrored', () => tp.client.tryGet(kind('Node'), undefined, 'x.g1'));
+  assert.equal(node.metadata.labels?.['pool.example.com/name'], 'a100', 'a label a flavor selects on is mirrored');
+  assert.equal(node.metadata.labels?.['cloud.example/zone-id'], undefined, 'other labels are not');
   await create({
     apiVersion: V, kind: 'ClusterQueue', metadata: { name: 'x-queue' },
     spec: { preemption: { withinClusterQueue: 'LowerPriority' }, resourceGroups: [{ coveredResources: ['cpu'], flavors: [{ name: 'a100-x', resources: [{ name: 'cpu', nominalQuota: '4' }] }] }] },
@@ -77,7 +80,7 @@ test('a job in a queue whose flavor names cluster x is queued, admitted, runs on
   const j = await job('on-x');
   await waitFor('two pods on x', () => podsOf(j.metadata.uid).length === 2);
   for (const p of podsOf(j.metadata.uid)) {
-    assert.deepEqual(p.spec.nodeSelector, { 'nvidia.com/gpu.product': 'NVIDIA-A100' }, 'the flavor\'s node labels, without Capstan\'s cluster label');
+    assert.deepEqual(p.spec.nodeSelector, { 'pool.example.com/name': 'a100' }, 'the flavor\'s node labels, without Capstan\'s cluster label');
     assert.deepEqual(p.spec.tolerations, [{ key: 'nvidia.com/gpu', operator: 'Exists', effect: 'NoSchedule' }]);
     assert.equal(p.spec.containers[0].image, 'trainer:1');
   }

@@ -38,6 +38,8 @@ export class ClusterController implements Reconciler {
     private readonly onStatusEvent: (cluster: string, e: RuntimeStatusEvent) => void,
     private readonly nodeKind: Kind | undefined,
     private readonly now: () => Date = () => new Date(),
+    /** ResourceFlavors: the node label keys they select on are mirrored too. */
+    private readonly flavorKind?: Kind,
   ) {}
 
   async reconcile(key: string): Promise<ReconcileResult | void> {
@@ -88,7 +90,9 @@ export class ClusterController implements Reconciler {
   private async syncNodes(cluster: string, nodes: import('./kube-api.js').KubeJson[], ts: string): Promise<void> {
     const kind = this.nodeKind;
     if (!kind) return;
-    const want = new Map(nodes.map((n) => { const b = capstanNodeFrom(cluster, n, ts); return [b.metadata.name, b]; }));
+    const selected = new Set<string>();
+    if (this.flavorKind) for (const f of (await this.client.list(this.flavorKind)).items) for (const k of Object.keys((f.spec as { nodeLabels?: Record<string, string> } | undefined)?.nodeLabels ?? {})) selected.add(k);
+    const want = new Map(nodes.map((n) => { const b = capstanNodeFrom(cluster, n, ts, selected); return [b.metadata.name, b]; }));
     for (const b of want.values()) {
       const cur = await this.client.tryGet(kind, undefined, b.metadata.name);
       const base = { apiVersion: kind.apiVersion, kind: kind.kind, metadata: { ...(cur?.metadata ?? {}), name: b.metadata.name, labels: b.metadata.labels }, spec: b.spec };

@@ -28,7 +28,7 @@ export const kubernetesModule: PlatformModule = {
     const byKind = new Map<string, Controller>();
     const clusters = new ClusterController(ctx.client, runtimes, recorder, (_cluster, e) => {
       if (e.owner) byKind.get(e.owner.kind)?.queue.add(e.owner.namespace ? `${e.owner.namespace}/${e.owner.name}` : e.owner.name);
-    }, find('Node'));
+    }, find('Node'), undefined, find('ResourceFlavor'));
     ctx.manager.add(clusters, { primary: ctx.manager.informer(ClusterKind) });
     ctx.onStop(() => clusters.stop());
     const handlers: SyncHandler[] = [];

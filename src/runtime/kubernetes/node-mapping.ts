@@ -28,12 +28,16 @@ function pick(list: Record<string, string> | undefined): Record<string, string> 
   return out;
 }
 
-/** A Capstan Node body (metadata.name, labels, spec, status) for one Kubernetes node. */
-export function capstanNodeFrom(cluster: string, node: KubeJson, now: string): { metadata: { name: string; labels: Record<string, string> }; spec: Record<string, unknown>; status: Record<string, unknown> } {
+/**
+ * A Capstan Node body (metadata.name, labels, spec, status) for one Kubernetes node. Besides the
+ * labels scheduling and users read, `selected` keeps the keys ResourceFlavors select on, so the
+ * scheduler core can match a flavor's nodeLabels to the cluster's nodes.
+ */
+export function capstanNodeFrom(cluster: string, node: KubeJson, now: string, selected: ReadonlySet<string> = new Set()): { metadata: { name: string; labels: Record<string, string> }; spec: Record<string, unknown>; status: Record<string, unknown> } {
   const st = (node.status ?? {}) as K8sNodeStatus;
   const spec = (node.spec ?? {}) as { taints?: { key: string; value?: string; effect: string }[]; unschedulable?: boolean };
   const labels: Record<string, string> = { 'capstan.dev/cluster': cluster.slice(0, 63) };
-  for (const [k, v] of Object.entries(node.metadata.labels ?? {})) if (KEEP_LABEL.test(k) && String(v).length <= 63) labels[k] = String(v);
+  for (const [k, v] of Object.entries(node.metadata.labels ?? {})) if ((KEEP_LABEL.test(k) || selected.has(k)) && String(v).length <= 63) labels[k] = String(v);
   const ready = st.conditions?.find((c) => c.type === 'Ready');
   return {
     metadata: { name: capstanNodeName(cluster, node.metadata.name), labels },
