@@ -17,7 +17,7 @@ import { WorkloadKind, type WorkloadSpec, type WorkloadStatus } from '../api/kin
 import type { ResourceClient } from '../client/resource-client.js';
 import type { EventRecorder } from '../controllers/runtime/event-recorder.js';
 import { objectKey, type Informer } from '../controllers/runtime/informer.js';
-import { createSchedulerState, schedule, summarizeQueueUsage, type ScheduleDecisions, type ScheduleOptions, type SchedulerSnapshot } from '../scheduler/index.js';
+import { createSchedulerState, schedule, summarizeQueueUsage, type PendingInfo, type ScheduleDecisions, type ScheduleOptions, type SchedulerSnapshot } from '../scheduler/index.js';
 import { buildSnapshot, type LiveObjects } from './snapshot-mapping.js';
 import { clusterQueueStatus, localQueueStatus, type QueueCounts } from './queue-status.js';
 import { admittedStatus, evictedStatus, nodeFailureCause, pendingStatus, preemptionCause, type EvictionCause } from './workload-decision-status.js';
@@ -246,9 +246,14 @@ export class AdmissionController {
       if (w.status?.admission) { bump(cqCounts, w.status.admission.clusterQueue, 'admitted'); bump(lqCounts, lq, 'admitted'); }
     }
     const byKey = new Map(after.workloads.map((w) => [`${w.namespace}/${w.name}`, w]));
+    const cqPending = new Map<string, PendingInfo[]>();
     for (const p of d.pending) {
       if (admitted.has(`${p.namespace}/${p.name}`)) continue;
-      if (p.clusterQueue) bump(cqCounts, p.clusterQueue, 'pending');
+      if (p.clusterQueue) {
+        bump(cqCounts, p.clusterQueue, 'pending');
+        const list = cqPending.get(p.clusterQueue);
+        if (list) list.push(p); else cqPending.set(p.clusterQueue, [p]);
+      }
       const w = byKey.get(`${p.namespace}/${p.name}`);
       if (w && !w.status?.admission) bump(lqCounts, `${w.namespace}/${w.queueName}`, 'pending');
     }
@@ -257,7 +262,7 @@ export class AdmissionController {
     for (const cq of live.clusterQueues) {
       if (cq.metadata.deletionTimestamp) continue;
       const next = clusterQueueStatus(cq.status as ClusterQueueStatus | undefined, cq.spec as ClusterQueueSpec, summarizeQueueUsage(state, cq.metadata.name),
-        cqCounts.get(cq.metadata.name) ?? { pending: 0, admitted: 0 }, flavors, cq.metadata.generation, iso);
+        cqCounts.get(cq.metadata.name) ?? { pending: 0, admitted: 0 }, flavors, cq.metadata.generation, iso, cqPending.get(cq.metadata.name));
       if (next) jobs.push(() => this.write(ClusterQueueKind, cq, next));
     }
     const cqNames = new Set(snapshot.clusterQueues.map((c) => c.name));

@@ -4,6 +4,7 @@ import type { ClusterQueueSpec, ClusterQueueStatus } from '../api/kinds/cluster-
 import type { LocalQueueStatus } from '../api/kinds/local-queue.js';
 import { formatQuantity } from '../scheduler/quantity.js';
 import type { QueueUsageRow } from '../scheduler/usage-summary.js';
+import type { PendingInfo } from '../scheduler/types.js';
 import { canonicalEqual } from './status-equality.js';
 
 /** Workload counts of a queue. */
@@ -12,7 +13,23 @@ export interface QueueCounts {
   admitted: number;
 }
 
-/** Next ClusterQueue status (usage table, Kueue's flavorsUsage, counts, Active), or undefined when unchanged. */
+/** Rows shown in a ClusterQueue's `pendingTable`. */
+export const PENDING_TABLE_ROWS = 10;
+
+/**
+ * The head of a ClusterQueue as aligned lines: POSITION WORKLOAD REASON ESTIMATED START. The
+ * estimate is shown to the minute so the status is not rewritten for every second it drifts.
+ */
+export function pendingTable(pending: readonly PendingInfo[], limit = PENDING_TABLE_ROWS): string[] {
+  const rows = [...pending].filter((p) => p.position > 0).sort((a, b) => a.position - b.position).slice(0, limit);
+  if (rows.length === 0) return [];
+  const eta = (t: number | undefined) => (t === undefined ? '-' : `${new Date(Math.floor(t / 60_000) * 60_000).toISOString().slice(0, 16)}Z`);
+  const table = [['POSITION', 'WORKLOAD', 'REASON', 'ESTIMATED START'], ...rows.map((p) => [String(p.position), `${p.namespace}/${p.name}`, p.reason, eta(p.estimatedStart)])];
+  const widths = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)));
+  return table.map((row) => row.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+/** Next ClusterQueue status (usage table, Kueue's flavorsUsage, counts, head of the queue, Active), or undefined when unchanged. */
 export function clusterQueueStatus(
   cur: ClusterQueueStatus | undefined,
   spec: ClusterQueueSpec,
@@ -21,6 +38,7 @@ export function clusterQueueStatus(
   knownFlavors: ReadonlySet<string>,
   generation: number,
   now: string,
+  pending: readonly PendingInfo[] = [],
 ): ClusterQueueStatus | undefined {
   const q = (a: number, r: string) => formatQuantity(a, r);
   const usage = rows.map((row) => ({
@@ -55,6 +73,8 @@ export function clusterQueueStatus(
     observedGeneration: generation,
     conditions: setCondition(cur?.conditions, active, now),
   };
+  const head = pendingTable(pending);
+  if (head.length > 0) next.pendingTable = head;
   return cur && canonicalEqual(cur, next) ? undefined : next;
 }
 

@@ -77,11 +77,18 @@ test('cohort borrowing, pending reasons and positions, reclaim and priority pree
   const cq = await F.waitFor('research usage shows borrowing', async () => {
     const o = await tp.client.get(ClusterQueueKind, undefined, 'research');
     const gpu = (o.status as ClusterQueueStatus | undefined)?.usage?.find((r) => r.resource === 'nvidia.com/gpu');
-    return gpu?.used === '8' ? o : undefined;
+    return gpu?.used === '8' && (o.status as ClusterQueueStatus | undefined)?.pendingTable?.length === 3 ? o : undefined;
   });
   const gpuRow = (cq.status as ClusterQueueStatus).usage?.find((r) => r.resource === 'nvidia.com/gpu');
   assert.deepEqual([gpuRow?.nominalQuota, gpuRow?.borrowed], ['4', '4']);
   assert.equal((cq.status as ClusterQueueStatus).pendingWorkloads, 2);
+  // `capstan describe clusterqueue research` shows usage vs quota vs borrowed, then the head of the queue.
+  const cqStatus = cq.status as ClusterQueueStatus;
+  assert.match(cqStatus.usageTable?.[0] ?? '', /^FLAVOR\s+RESOURCE\s+USED\s+QUOTA\s+BORROWED/);
+  assert.ok(cqStatus.usageTable?.some((l) => /^a100\s+nvidia\.com\/gpu\s+8\s+4\s+4\b/.test(l)), cqStatus.usageTable?.join('\n'));
+  assert.match(cqStatus.pendingTable?.[0] ?? '', /^POSITION\s+WORKLOAD\s+REASON\s+ESTIMATED START$/);
+  assert.match(cqStatus.pendingTable?.[1] ?? '', /^1\s+research\/r5\s+QuotaExceeded\b/);
+  assert.match(cqStatus.pendingTable?.[2] ?? '', /^2\s+research\/r6\s+QuotaExceeded\b/);
 
   // `capstan get workloads` columns.
   const table = objectsTable(WorkloadKind, (await tp.client.list(WorkloadKind, { namespace: 'research' })).items, {});

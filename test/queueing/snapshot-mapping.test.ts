@@ -121,3 +121,38 @@ test('learned durations: mean admitted→finished per ClusterQueue over succeede
   const m = learnedMeanDurations([fin('a', '2025-01-01T00:00:00Z', '2025-01-01T00:01:00Z'), fin('b', '2025-01-01T00:00:00Z', '2025-01-01T00:03:00Z'), fin('c', '2025-01-01T00:00:00Z', '2025-01-01T10:00:00Z', 'Failed')]);
   assert.deepEqual(m, { cq: 120_000 });
 });
+
+test('ClusterQueue status: usage vs quota vs borrowed per flavor and resource, and the head of the queue with positions and estimated starts', async () => {
+  const { clusterQueueStatus, pendingTable } = await import('../../src/queueing/queue-status.js');
+  const spec = { resourceGroups: [{ coveredResources: ['cpu', 'nvidia.com/gpu'], flavors: [{ name: 'h100', resources: [{ name: 'cpu', nominalQuota: '16' }, { name: 'nvidia.com/gpu', nominalQuota: 8 }] }] }] };
+  const rows = [
+    { flavor: 'h100', resource: 'cpu', nominalQuota: 16_000, usage: 4_000, borrowed: 0, lent: 0, available: 12_000 },
+    { flavor: 'h100', resource: 'nvidia.com/gpu', nominalQuota: 8, borrowingLimit: 4, usage: 10, borrowed: 2, lent: 0, available: 2 },
+  ];
+  const t0 = Date.parse('2025-01-01T00:00:00.000Z');
+  const pending = [
+    { namespace: 'research', name: 'second', clusterQueue: 'research', position: 2, reason: 'WaitingInQueue' as const, message: 'behind', estimatedStart: t0 + 3_600_000 + 42_000 },
+    { namespace: 'research', name: 'first', clusterQueue: 'research', position: 1, reason: 'QuotaExceeded' as const, message: 'waiting for 4', estimatedStart: t0 + 600_000 },
+    { namespace: 'research', name: 'never', clusterQueue: 'research', position: 3, reason: 'Inadmissible' as const, message: 'can never fit' },
+  ];
+  const st = clusterQueueStatus(undefined, spec as never, rows, { pending: 3, admitted: 2 }, new Set(['h100']), 1, '2025-01-01T00:00:00Z', pending);
+  assert.ok(st);
+  assert.deepEqual(st.usageTable, [
+    'FLAVOR  RESOURCE        USED  QUOTA  BORROWED  LENT  AVAILABLE',
+    'h100    cpu             4     16     0         0     12',
+    'h100    nvidia.com/gpu  10    8      2         0     2',
+  ]);
+  assert.equal(st.usage?.[1].borrowingLimit, '4');
+  assert.deepEqual(st.pendingTable, [
+    'POSITION  WORKLOAD         REASON          ESTIMATED START',
+    '1         research/first   QuotaExceeded   2025-01-01T00:10Z',
+    '2         research/second  WaitingInQueue  2025-01-01T01:00Z',
+    '3         research/never   Inadmissible    -',
+  ]);
+  // Seconds of ETA drift do not rewrite the status; a new position does.
+  const drift = pending.map((p) => (p.estimatedStart ? { ...p, estimatedStart: p.estimatedStart + 5_000 } : p));
+  assert.equal(clusterQueueStatus(st, spec as never, rows, { pending: 3, admitted: 2 }, new Set(['h100']), 1, '2025-01-01T00:00:30Z', drift), undefined);
+  assert.ok(clusterQueueStatus(st, spec as never, rows, { pending: 2, admitted: 2 }, new Set(['h100']), 1, '2025-01-01T00:00:30Z', pending.slice(1)));
+  assert.equal(pendingTable([], 10).length, 0);
+  assert.equal(pendingTable(Array.from({ length: 30 }, (_, i) => ({ ...pending[0], name: `w${i}`, position: i + 1 }))).length, 11, 'header + first 10');
+});

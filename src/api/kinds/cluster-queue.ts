@@ -108,6 +108,8 @@ const clusterQueueStatus = z
     flavorsUsage: z.array(flavorUsage).optional(),
     flavorsReservation: z.array(flavorUsage).optional(),
     pendingWorkloads: z.number().int().optional(),
+    /** The head of the queue as aligned text lines: POSITION WORKLOAD REASON ESTIMATED START (first 10). */
+    pendingTable: z.array(z.string()).optional(),
     reservingWorkloads: z.number().int().optional(),
     admittedWorkloads: z.number().int().optional(),
     observedGeneration: z.number().int().optional(),
