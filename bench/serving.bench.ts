@@ -27,8 +27,8 @@ interface LoadResult { requests: number; errors: number; seconds: number; p50: n
 
 const DURATION_MS = Number(process.env.BENCH_DURATION_MS ?? 3000);
 const THREADS = 1;
-/** Where the Capstan server runs session.run (default: the server's own 'auto'; the plain baseline always runs it on its event loop). */
-const SESSION_THREAD = (process.env.BENCH_SESSION_THREAD ?? 'auto') as 'auto' | 'worker' | 'event-loop';
+/** Where the Capstan server runs session.run (the plain baseline always runs it on its event loop). */
+const SESSION_THREAD = (process.env.BENCH_SESSION_THREAD ?? 'event-loop') as 'worker' | 'event-loop';
 /** Comma-separated substrings of "<model> <scenario>" to run (for profiling one case); unset = everything. */
 const ONLY = process.env.BENCH_ONLY?.split(',').filter((t) => t !== '');
 const wanted = (model: string, scenario: string): boolean => !ONLY || ONLY.some((t) => `${model} ${scenario}`.includes(t));

@@ -30,8 +30,8 @@ export interface ModelServerOptions {
   threads?: { intraOp?: number; interOp?: number };
   /** 'cuda' falls back to CPU with a log line when unavailable. Default 'cpu'. */
   executionProvider?: 'cpu' | 'cuda';
-  /** Where session.run executes: 'auto' (default: a worker thread for compute-heavy models), 'worker' or 'event-loop'. */
-  sessionThread?: 'auto' | 'worker' | 'event-loop';
+  /** Where session.run executes: a worker thread per model version (default) or the event loop. */
+  sessionThread?: 'worker' | 'event-loop';
   /** Largest request body (after decompression) / gRPC message. Default 64 MiB. */
   maxBodyBytes?: number;
   logger?: Logger;
@@ -63,7 +63,7 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
     executionProvider: opts.executionProvider ?? 'cpu',
     intraOpThreads: opts.threads?.intraOp ?? availableParallelism(),
     interOpThreads: opts.threads?.interOp ?? 1,
-    sessionThread: opts.sessionThread ?? 'auto',
+    sessionThread: opts.sessionThread ?? 'event-loop',
   });
   if (!opts.modelRepository && (opts.models ?? []).length === 0) throw new Error('runModelServer: give modelRepository or models');
   const manager = new ModelManager({ repository: opts.modelRepository, models: opts.models }, runtime, metrics, log);

@@ -1,7 +1,7 @@
 /** Creates onnxruntime-node sessions with the configured execution provider and thread counts. */
 import * as ort from 'onnxruntime-node';
 import type { Logger } from 'pino';
-import { DATATYPES, datatypeOfOrtType, type Datatype } from './tensor-datatypes.js';
+import { datatypeOfOrtType, type Datatype } from './tensor-datatypes.js';
 import type { TensorMetadata } from './infer-types.js';
 import { WorkerSession, type WireTensor } from './session-worker.js';
 
@@ -37,48 +37,11 @@ export interface RuntimeOptions {
   intraOpThreads: number;
   interOpThreads: number;
   /**
-   * Where session.run executes: 'event-loop' = inline (compute blocks request I/O); 'worker' = a
-   * dedicated worker thread per model version, so requests keep being read and answered during
-   * compute, at the cost of a thread hop per batch; 'auto' (default) = the worker for models whose
-   * batch-8 run takes over AUTO_WORKER_THRESHOLD_MS at load, the event loop for the rest.
+   * Where session.run executes: 'event-loop' (default) = inline; 'worker' = a dedicated worker thread
+   * per model version, so parsing continues during compute. On 2 shared cores the worker measured
+   * slower (thread hops, cache sharing); it is for machines with cores to spare.
    */
-  sessionThread?: SessionThread;
-}
-
-/** See RuntimeOptions.sessionThread. */
-export type SessionThread = 'auto' | 'worker' | 'event-loop';
-
-/**
- * 'auto' moves a model to a worker thread when a batch-8 run takes longer than this at load. Below
- * it the thread hop costs more than the I/O it would overlap (small MLP: ~20 µs per run, worker
- * +0.1 ms p50 at c=1); above it the event loop stalls every connection for the whole compute.
- */
-export const AUTO_WORKER_THRESHOLD_MS = 1;
-
-/** Best of three runs on zero inputs (dynamic dims: 8 for the first, 1 for others); undefined if that cannot run. */
-async function calibrationMs(s: ort.InferenceSession): Promise<number | undefined> {
-  try {
-    const feeds: Record<string, ort.Tensor> = {};
-    for (const m of s.inputMetadata) {
-      if (!m.isTensor) return undefined;
-      const dt = datatypeOfOrtType(m.type);
-      if (!dt) return undefined;
-      const dims = m.shape.map((d, i) => (typeof d === 'number' && d >= 0 ? d : i === 0 ? 8 : 1));
-      const n = dims.reduce((a, b) => a * b, 1);
-      if (n > 1 << 24) return undefined;
-      const data = dt === 'BYTES' ? new Array<string>(n).fill('') : new DATATYPES[dt].ctor!(n);
-      feeds[m.name] = new ort.Tensor(m.type as 'float32', data as Float32Array, dims);
-    }
-    let best = Infinity;
-    for (let i = 0; i < 3; i++) {
-      const t = performance.now();
-      await s.run(feeds);
-      best = Math.min(best, performance.now() - t);
-    }
-    return best;
-  } catch {
-    return undefined;
-  }
+  sessionThread?: 'worker' | 'event-loop';
 }
 
 /** Opens a session; falls back from CUDA to CPU with a log line when CUDA cannot be used. */
@@ -89,18 +52,9 @@ export async function createSession(path: string, opts: RuntimeOptions, log: Log
     graphOptimizationLevel: 'all',
     executionMode: opts.interOpThreads > 1 ? 'parallel' : 'sequential',
   };
-  const open = async (o: ort.InferenceSession.SessionOptions): Promise<ModelSession> => {
-    const where = opts.sessionThread ?? 'auto';
-    if (where === 'worker') return WorkerSession.create(path, o);
-    const s = await ort.InferenceSession.create(path, o);
-    if (where === 'event-loop') return new EventLoopSession(s);
-    const ms = await calibrationMs(s);
-    const toWorker = ms !== undefined && ms > AUTO_WORKER_THRESHOLD_MS;
-    log.info({ event: 'session_thread', path, calibrationMs: ms, thread: toWorker ? 'worker' : 'event-loop' }, 'session thread chosen');
-    if (!toWorker) return new EventLoopSession(s);
-    await s.release();
-    return WorkerSession.create(path, o);
-  };
+  const open = async (o: ort.InferenceSession.SessionOptions): Promise<ModelSession> => (
+    opts.sessionThread === 'worker' ? WorkerSession.create(path, o) : new EventLoopSession(await ort.InferenceSession.create(path, o))
+  );
   if (opts.executionProvider === 'cuda') {
     try {
       return await open({ ...base, executionProviders: ['cuda', 'cpu'] });
