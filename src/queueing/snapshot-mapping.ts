@@ -5,6 +5,7 @@
  */
 import type { KubeObject } from '../api/meta.js';
 import type { ClusterQueueSpec } from '../api/kinds/cluster-queue.js';
+import { LOCAL_CLUSTER_NAME, NODE_CLUSTER_LABEL } from '../api/kinds/cluster.js';
 import type { NodeSpec } from '../api/kinds/node.js';
 import { nodeAllocatable, nodeReady } from '../api/kinds/node.js';
 import type { PodSetSpec, WorkloadSpec, WorkloadStatus } from '../api/kinds/workload.js';
@@ -139,6 +140,16 @@ export function isSchedulable(o: KubeObject): boolean {
   return alive(o) && !condTrue(o, 'Finished');
 }
 
+/**
+ * The node labels the scheduler core matches a flavor against: its own, plus its `spec.cluster`
+ * as the cluster label, so that a flavor of cluster X is counted and placed only on X's nodes.
+ * `local` adds nothing: this machine's Node and declared static Nodes stand for it.
+ */
+export function flavorNodeLabels(spec: { nodeLabels?: Record<string, string>; cluster?: string }): Record<string, string> | undefined {
+  if (!spec.cluster || spec.cluster === LOCAL_CLUSTER_NAME) return spec.nodeLabels;
+  return { ...(spec.nodeLabels ?? {}), [NODE_CLUSTER_LABEL]: spec.cluster.slice(0, 63) };
+}
+
 /** Builds the snapshot for one admission cycle. */
 export function buildSnapshot(live: LiveObjects): S.SchedulerSnapshot {
   const namespaces: Record<string, Record<string, string>> = {};
@@ -147,8 +158,9 @@ export function buildSnapshot(live: LiveObjects): S.SchedulerSnapshot {
   }
   return {
     resourceFlavors: live.resourceFlavors.filter(alive).map((f) => {
-      const spec = (f.spec ?? {}) as { nodeLabels?: Record<string, string>; nodeTaints?: S.Taint[]; tolerations?: S.Toleration[] };
-      return { name: f.metadata.name, ...(spec.nodeLabels ? { nodeLabels: spec.nodeLabels } : {}), ...(spec.nodeTaints ? { nodeTaints: spec.nodeTaints } : {}), ...(spec.tolerations ? { tolerations: spec.tolerations } : {}) };
+      const spec = (f.spec ?? {}) as { nodeLabels?: Record<string, string>; nodeTaints?: S.Taint[]; tolerations?: S.Toleration[]; cluster?: string };
+      const nodeLabels = flavorNodeLabels(spec);
+      return { name: f.metadata.name, ...(nodeLabels ? { nodeLabels } : {}), ...(spec.nodeTaints ? { nodeTaints: spec.nodeTaints } : {}), ...(spec.tolerations ? { tolerations: spec.tolerations } : {}) };
     }),
     clusterQueues: live.clusterQueues.filter(alive).map(toClusterQueue),
     localQueues: live.localQueues.filter(alive).map((q) => ({ namespace: q.metadata.namespace ?? '', name: q.metadata.name, clusterQueue: (q.spec as { clusterQueue: string }).clusterQueue })),

@@ -101,7 +101,11 @@ function exclusions(d: NodeDiagnosis, ps: PodSetState): string[] {
 export function describeNodes(state: SchedulerState, d: NodeDiagnosis, flavors: number[], ps: PodSetState): string {
   const q = (r: number, a: number) => `${formatQuantity(Math.max(0, a), state.resources[r])} ${state.resources[r]}`;
   const head = `checked ${d.checked} node(s) of flavor ${flavorNames(state, flavors)}${d.unusable > 0 ? ` (${d.unusable} more cordoned or not ready)` : ''}`;
-  if (d.checked === 0) return head;
+  if (d.checked === 0) {
+    // Say what the flavor selects on, so "0 nodes" reads as a missing label or cluster, not a mystery.
+    const labels = [...new Set(flavors)].flatMap((f) => Object.entries(state.flavors[f].nodeLabels ?? {}).map(([k, v]) => `${k}=${v}`));
+    return labels.length ? `${head} (no node has its labels ${labels.join(',')})` : head;
+  }
   const parts = exclusions(d, ps);
   if (d.eligible === 0) return `${head}: ${parts.join(', ')}, none left`;
   let rest = `${d.fitOne} of the ${d.eligible} eligible have room for one pod`;

@@ -163,16 +163,19 @@ test('an annotation that disagrees with the admitted flavor is reported; the fla
   await waitFor('conflicted gone', async () => !(await tp.client.tryGet(TrainingJobKind, 'default', 'conflicted')));
 });
 
-test('a flavor naming a cluster Capstan does not know: admitted, nothing runs anywhere, the job says why', async () => {
+test('a flavor naming a cluster Capstan does not know: never admitted (it has no nodes there), nothing runs anywhere, the job says why', async () => {
   await create({ apiVersion: V, kind: 'ResourceFlavor', metadata: { name: 'ghost' }, spec: { cluster: 'nowhere' } });
   await create({ apiVersion: V, kind: 'ClusterQueue', metadata: { name: 'ghost-queue' }, spec: { resourceGroups: [{ coveredResources: ['cpu'], flavors: [{ name: 'ghost', resources: [{ name: 'cpu', nominalQuota: '1' }] }] }] } });
   await create({ apiVersion: V, kind: 'LocalQueue', metadata: { name: 'ghost', namespace: 'default' }, spec: { clusterQueue: 'ghost-queue' } });
   const body = trainingJob('lost', '100m', { replicas: 1 }) as { spec: { queueName: string } };
   body.spec.queueName = 'ghost';
   await create(body as unknown as Record<string, unknown>);
-  const o = await waitFor('ClusterNotFound', async () => { const x = await job('lost'); return cond(x, 'ClusterSynced')?.reason === 'ClusterNotFound' ? x : undefined; });
-  assert.match(cond(o, 'ClusterSynced')!.message!, /no kubernetes Cluster named nowhere \(ResourceFlavor ghost names it\)/);
-  assert.equal((o.status as { phase: string }).phase, 'Admitted');
+  const o = await waitFor('a pending reason naming the cluster', async () => {
+    const x = await job('lost');
+    return /capstan\.dev\/cluster=nowhere/.test(cond(x, 'Queued')?.message ?? '') ? x : undefined;
+  });
+  assert.equal(cond(o, 'Queued')?.reason, 'Inadmissible');
+  assert.equal((o.status as { phase: string }).phase, 'Queued');
   assert.ok(!localKeys().includes('default/lost'), 'not run here either');
   assert.equal(podsOf(o.metadata.uid).length, 0);
   await tp.client.delete(TrainingJobKind, 'default', 'lost');

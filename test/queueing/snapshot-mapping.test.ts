@@ -7,6 +7,7 @@ import { admittedStatus, pendingStatus, evictedStatus, preemptionCause } from '.
 import { buildWorkload, isAdmitted, isEvictionRequested, workloadPendingMessage, podSetPlacements } from '../../src/queueing/index.js';
 import { parseNvidiaSmi, nodeNameFromHostname, localNodeManifest, labelValue } from '../../src/queueing/local-node.js';
 import { learnedMeanDurations } from '../../src/queueing/learned-durations.js';
+import { schedule } from '../../src/scheduler/index.js';
 
 const V = 'capstan.dev/v1alpha1';
 function obj(kind: string, name: string, extra: Record<string, unknown>, meta: Record<string, unknown> = {}): KubeObject {
@@ -155,4 +156,30 @@ test('ClusterQueue status: usage vs quota vs borrowed per flavor and resource, a
   assert.ok(clusterQueueStatus(st, spec as never, rows, { pending: 2, admitted: 2 }, new Set(['h100']), 1, '2025-01-01T00:00:30Z', pending.slice(1)));
   assert.equal(pendingTable([], 10).length, 0);
   assert.equal(pendingTable(Array.from({ length: 30 }, (_, i) => ({ ...pending[0], name: `w${i}`, position: i + 1 }))).length, 11, 'header + first 10');
+});
+
+test('a flavor of a kubernetes Cluster is counted and placed only on that cluster\'s nodes; local flavors keep their own labels', () => {
+  const gpuNode = (name: string, labels: Record<string, string>) => obj('Node', name, { spec: { capacity: { cpu: '8', memory: '32Gi', 'nvidia.com/gpu': 2 } } }, { labels });
+  const snapshot = (flavorSpec: Record<string, unknown>) => buildSnapshot({
+    projects: [obj('Project', 'research', {})],
+    resourceFlavors: [obj('ResourceFlavor', 'a100', { spec: flavorSpec })],
+    clusterQueues: [obj('ClusterQueue', 'research', { spec: { projects: ['research'], resourceGroups: [{ coveredResources: ['cpu', 'nvidia.com/gpu'], flavors: [{ name: 'a100', resources: [{ name: 'cpu', nominalQuota: 16 }, { name: 'nvidia.com/gpu', nominalQuota: 4 }] }] }] } })],
+    localQueues: [obj('LocalQueue', 'main', { spec: { clusterQueue: 'research' } }, { namespace: 'research' })],
+    priorityClasses: [],
+    // This machine has the same GPU label as the cluster's node: only the cluster label tells them apart.
+    nodes: [gpuNode('this-machine', { 'nvidia.com/gpu.product': 'A100', 'capstan.dev/local': 'true' }), gpuNode('gpu.node-1', { 'nvidia.com/gpu.product': 'A100', 'capstan.dev/cluster': 'gpu' })],
+    workloads: [obj('Workload', 'train', { spec: { queueName: 'main', podSets: [{ name: 'w', count: 2, requests: { cpu: '1', 'nvidia.com/gpu': 1 } }] } }, { namespace: 'research' })],
+  });
+  const onCluster = snapshot({ cluster: 'gpu', nodeLabels: { 'nvidia.com/gpu.product': 'A100' } });
+  assert.deepEqual(onCluster.resourceFlavors[0].nodeLabels, { 'nvidia.com/gpu.product': 'A100', 'capstan.dev/cluster': 'gpu' });
+  const placed = schedule(onCluster, Date.parse('2025-01-01T00:00:00Z')).admissions[0];
+  assert.ok(placed, 'the workload is admitted');
+  assert.deepEqual([...new Set(placed.admission.podSetAssignments[0].placements!.map((p) => p.node))], ['gpu.node-1']);
+
+  // `local` (and no cluster) add nothing: the flavor's own labels decide, as before.
+  assert.deepEqual(snapshot({ cluster: 'local', nodeLabels: { 'nvidia.com/gpu.product': 'A100' } }).resourceFlavors[0].nodeLabels, { 'nvidia.com/gpu.product': 'A100' });
+  assert.equal(snapshot({}).resourceFlavors[0].nodeLabels, undefined);
+  // A cluster with no node of the flavor: nothing is placed on this machine instead.
+  const elsewhere = snapshot({ cluster: 'other', nodeLabels: { 'nvidia.com/gpu.product': 'A100' } });
+  assert.equal(schedule(elsewhere, Date.parse('2025-01-01T00:00:00Z')).admissions.length, 0);
 });

@@ -9,6 +9,9 @@ export const LOCAL_CLUSTER_NAME = 'local';
 /** The annotation that sends an object to a cluster other than this machine. */
 export const CLUSTER_ANNOTATION = 'capstan.dev/cluster';
 
+/** The label every Capstan Node mirrored from a kubernetes Cluster carries (its Cluster's name); flavors of that cluster select on it. */
+export const NODE_CLUSTER_LABEL = 'capstan.dev/cluster';
+
 /** The Cluster an object runs on: its `capstan.dev/cluster` annotation, else the local one. Local controllers act only on 'local'. */
 export function targetClusterOf(obj: { metadata: { annotations?: Record<string, string> } }): string {
   return obj.metadata.annotations?.[CLUSTER_ANNOTATION] ?? LOCAL_CLUSTER_NAME;

@@ -5,7 +5,7 @@
  * flavor's nodes, so the pods go there. Both the TrainingJob controller (local runtime) and the
  * kubernetes runtime call this one function, so they always agree on who runs a job.
  */
-import { CLUSTER_ANNOTATION, LOCAL_CLUSTER_NAME } from '../../api/kinds/cluster.js';
+import { CLUSTER_ANNOTATION, LOCAL_CLUSTER_NAME, NODE_CLUSTER_LABEL } from '../../api/kinds/cluster.js';
 import type { WorkloadAdmission } from '../../api/kinds/workload.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { PodToleration } from './inference-manifests.js';
@@ -22,8 +22,7 @@ export interface Placement {
   conflict?: string;
 }
 
-/** The label Capstan Nodes of a kubernetes Cluster carry; a flavor may select on it for the scheduler core. */
-export const NODE_CLUSTER_LABEL = 'capstan.dev/cluster';
+export { NODE_CLUSTER_LABEL };
 
 function flavorSpec(f: KubeObject | undefined): { cluster?: string; nodeLabels?: Record<string, string>; tolerations?: PodToleration[] } {
   return (f?.spec ?? {}) as { cluster?: string; nodeLabels?: Record<string, string>; tolerations?: PodToleration[] };
