@@ -8,6 +8,7 @@ import { connect, type Socket } from 'node:net';
 import { gzipSync } from 'node:zlib';
 import { addModel, removeDir, smallMlp, startServer, tempDir } from './fixtures.js';
 import { parsePlainHead } from '../../src/serving/model-server/fast-http.js';
+import { buildIdentityOnnx } from '../../src/onnx/index.js';
 
 type Srv = Awaited<ReturnType<typeof startServer>>;
 let repo: string;
@@ -16,6 +17,7 @@ let srv: Srv;
 before(async () => {
   repo = tempDir();
   addModel(repo, 'mlp', 1, smallMlp(1));
+  addModel(repo, 'wide', 1, buildIdentityOnnx({ datatype: 'FP32', shape: [1, 'width'] }));
   srv = await startServer({ modelRepository: repo, maxBodyBytes: 4096 });
 });
 after(async () => {
@@ -101,6 +103,32 @@ test('a request split across many packets, byte by byte', async () => {
     assert.equal(JSON.parse(r.body.toString()).id, 'r7');
   } finally {
     c.close();
+  }
+});
+
+test('a large body arriving in many chunks is answered exactly', async () => {
+  const big = await startServer({ modelRepository: repo, grpcPort: undefined });
+  const c = await RawClient.open(big.httpPort);
+  try {
+    // 1M FP32 values (4 MiB) through a non-batching identity with a dynamic width.
+    const values = Float32Array.from({ length: 1 << 20 }, (_, i) => i % 977);
+    const header = JSON.stringify({
+      inputs: [{ name: 'input', datatype: 'FP32', shape: [1, values.length], parameters: { binary_data_size: values.byteLength } }],
+      parameters: { binary_data_output: true },
+    });
+    const body = Buffer.concat([Buffer.from(header), Buffer.from(values.buffer)]);
+    const req = Buffer.concat([Buffer.from(`POST /v2/models/wide/infer HTTP/1.1\r\nHost: t\r\nInference-Header-Content-Length: ${header.length}\r\nContent-Length: ${body.length}\r\n\r\n`), body]);
+    for (let off = 0; off < req.length; off += 65536) {
+      c.write(req.subarray(off, off + 65536));
+      await new Promise((r) => setImmediate(r));
+    }
+    const [r] = await c.until(1);
+    assert.equal(r.status, 200, r.body.toString('utf8', 0, 200));
+    const jsonLen = Number(r.headers['inference-header-content-length']);
+    assert.ok(r.body.subarray(jsonLen).equals(Buffer.from(values.buffer)));
+  } finally {
+    c.close();
+    await big.close();
   }
 });
 

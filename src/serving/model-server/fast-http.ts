@@ -128,6 +128,8 @@ function writeReply(socket: Socket, r: FastReply, close: boolean, keepAliveSecon
 class FastConnection {
   private pending: Buffer[] = [];
   private pendingBytes = 0;
+  /** Bytes the request being received needs in all (0 = head not parsed yet). */
+  private need = 0;
   private busy = false;
   private ended = false;
   /** Set by each read; the idle sweep clears it (no per-read timer refresh as with socket.setTimeout). */
@@ -175,6 +177,8 @@ class FastConnection {
       if (this.ended) this.socket.end();
       return;
     }
+    // Waiting for the rest of a body whose size is known: join the chunks once, when all are in.
+    if (this.pendingBytes < this.need) return;
     const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [buf];
     const headEnd = buf.indexOf('\r\n\r\n', 0, 'latin1');
@@ -189,7 +193,11 @@ class FastConnection {
     }
     const bodyStart = headEnd + 4;
     const total = bodyStart + parsed.contentLength;
-    if (buf.length < total) return;
+    if (buf.length < total) {
+      this.need = total;
+      return;
+    }
+    this.need = 0;
     const body = buf.subarray(bodyStart, total);
     if (buf.length > total) {
       this.pending = [buf.subarray(total)];
@@ -229,6 +237,7 @@ class FastConnection {
     const rest = this.pending;
     this.pending = [];
     this.pendingBytes = 0;
+    this.need = 0;
     this.opts.fallback.emit('connection', s);
     for (let i = rest.length - 1; i >= 0; i--) s.unshift(rest[i]);
     if (s.isPaused()) s.resume();
