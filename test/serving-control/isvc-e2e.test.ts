@@ -107,8 +107,11 @@ test('bad input reports a reason and leaves other services serving', async () =>
   assert.match(JSON.stringify(ghost.status), /nosuch/);
   await waitFor(tp.client, 'broken', 'ModelLoadFailed', (s) => reasonOf(s) === 'ModelLoadFailed');
   await waitFor(tp.client, 'quitter', 'CrashLoopBackOff', (s) => reasonOf(s) === 'CrashLoopBackOff');
-  const events = await tp.client.list(EventKind, { namespace: 'default' });
-  const crash = events.items.find((e) => (e as { reason?: string }).reason === 'CrashLoopBackOff' && (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'quitter');
+  // The Event carries the replica's last log lines, read after the status changed: poll for it (bounded).
+  const findCrash = async () => (await tp.client.list(EventKind, { namespace: 'default' })).items
+    .find((e) => (e as { reason?: string }).reason === 'CrashLoopBackOff' && (e as { involvedObject?: { name?: string } }).involvedObject?.name === 'quitter');
+  let crash = await findCrash();
+  for (const deadline = Date.now() + 15_000; !crash && Date.now() < deadline; crash = await findCrash()) await new Promise((r) => setTimeout(r, 100));
   assert.ok(crash, 'a CrashLoopBackOff event');
   assert.match(String((crash as { message?: string }).message), /cannot start: no GPU/);
   const url = ((await tp.client.get(InferenceServiceKind, 'default', 'digits')).status as { url: string }).url;
