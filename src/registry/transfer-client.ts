@@ -12,7 +12,7 @@ import { ApiError } from '../api/errors.js';
 import type { ModelVersionSpec } from '../api/kinds/model-version.js';
 import { statusToError } from '../client/http-client.js';
 import { parseManifest, validateManifestPath } from '../artifacts/index.js';
-import { downloadVerified, type DownloadResult } from './verified-download.js';
+import { downloadVerified, readJson, type DownloadResult } from './verified-download.js';
 import type { ModelVersionObject } from './resolve-model-ref.js';
 
 /** Where and as whom. */
@@ -77,17 +77,6 @@ function send(url: string, method: string, token: string | undefined, headers: R
   const u = new URL(url);
   const mod = u.protocol === 'https:' ? https : http;
   return mod.request(u, { method, headers: { ...(token ? { authorization: `Bearer ${token}` } : {}), ...headers } });
-}
-
-async function readJson(res: http.IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  for await (const c of res) chunks.push(c as Buffer);
-  const text = Buffer.concat(chunks).toString('utf8');
-  try {
-    return JSON.parse(text);
-  } catch {
-    return text;
-  }
 }
 
 /** Streams one file to the blob store; the local and server digests must agree. Returns {sha256, size}. */

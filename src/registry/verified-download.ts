@@ -106,7 +106,8 @@ function request(url: string, token: string | undefined, headers: Record<string,
   });
 }
 
-async function readBody(res: http.IncomingMessage): Promise<unknown> {
+/** A response body as JSON when it parses, else as text (error bodies may be either). */
+export async function readJson(res: http.IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
   for await (const c of res) chunks.push(c as Buffer);
   const text = Buffer.concat(chunks).toString('utf8');
@@ -150,7 +151,7 @@ async function attempt(d: VerifiedDownload, tmp: string, kept: number): Promise<
     res.resume();
     return attempt(d, tmp, 0);
   }
-  if (status >= 300) throw statusToError(status, await readBody(res));
+  if (status >= 300) throw statusToError(status, await readJson(res));
   let start = 0;
   if (status === 206) {
     const cr = /^bytes (\d+)-\d+\/\d+$/.exec(String(res.headers['content-range'] ?? ''));

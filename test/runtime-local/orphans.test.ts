@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LocalRuntime, ProcessLedger, allProcesses, bootId, procInfo, processGone, resolveCommand, CommandError } from '../../src/runtime/local/index.js';
+import { until } from '../support/until.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'capstan-orphans-'));
 const started: number[] = [];
@@ -23,16 +24,6 @@ after(() => {
   }
   rmSync(dir, { recursive: true, force: true });
 });
-
-async function until<T>(what: string, fn: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = fn();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 function members(pgid: number): number[] {
   return allProcesses().filter((p) => p.pgrp === pgid).map((p) => p.pid);
