@@ -159,6 +159,7 @@ export class FakeKubeApi {
         if (!mgr) throw new HttpStatus(400, 'BadRequest', 'PATCH with application/apply-patch+yaml requires fieldManager');
         return json(res, 200, this.apply(r, namespace, p.name!, body!, mgr, url.searchParams.get('force') === 'true'));
       }
+      if (verb === 'create' && !p.name) return json(res, 201, this.create(r, namespace, body!, url.searchParams.get('fieldManager') ?? 'unknown', url.searchParams.get('dryRun') === 'All'));
       if (verb === 'update' && p.sub === 'scale' && r.kind === 'Deployment') return json(res, 200, this.scale(namespace!, p.name!, body!));
       if (verb === 'delete') return json(res, 200, this.delete(r, namespace, p.name!));
       throw new HttpStatus(405, 'MethodNotAllowed', `the fake does not implement ${req.method} ${url.pathname}`);
@@ -263,6 +264,25 @@ export class FakeKubeApi {
     cur.obj = next;
     this.emit('MODIFIED', next, r);
     return structuredClone(next);
+  }
+
+  // POST: 409 AlreadyExists when present; with dryRun=All everything is checked and nothing stored.
+  private create(r: FakeResource, namespace: string | undefined, body: Obj, manager: string, dryRun: boolean): Obj {
+    const name = body?.metadata?.name;
+    if (!name) throw new HttpStatus(422, 'Invalid', `${r.kind} is invalid: metadata.name: Required value`);
+    const k = this.key(apiVersionOf(r), r.kind, namespace, name);
+    if (this.store.has(k)) throw new HttpStatus(409, 'AlreadyExists', `${r.plural}${r.group ? `.${r.group}` : ''} "${name}" already exists`);
+    const applied = structuredClone(body);
+    delete applied.status;
+    this.admitCreate(r, namespace, applied);
+    const obj: Obj = { ...applied, metadata: { ...applied.metadata, namespace, uid: randomUUID(), creationTimestamp: new Date().toISOString(), resourceVersion: String(this.rv + 1), generation: 1 } };
+    if (!r.namespaced) delete obj.metadata.namespace;
+    this.validate(obj);
+    if (dryRun) return obj;
+    ++this.rv;
+    this.store.set(k, { obj, managed: new Map([[manager, new Set(leafPaths(applied).keys())]]) });
+    this.emit('ADDED', obj, r);
+    return structuredClone(obj);
   }
 
   private scale(namespace: string, name: string, body: Obj): Obj {

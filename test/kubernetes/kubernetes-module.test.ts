@@ -92,3 +92,25 @@ test('an InferenceService annotated for the cluster runs there; failures flow ba
   await until('isvc gone', async () => ((await get('InferenceService', 'team-a', 'digits')) ? undefined : true), 20_000);
   assert.equal(fake.all().filter((o) => o.metadata.labels?.[LABELS.uid] === obj.metadata.uid).length, 0, 'nothing of the service is left on the cluster');
 });
+
+test('deleting an InferenceService asks only the clusters it was applied to: an unrelated unreachable cluster does not block it', async () => {
+  const isvcKind = kinds().find('InferenceService')!;
+  // Nothing listens on port 1: every call to this cluster fails at once (ClusterUnreachable).
+  const down = `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters: [{name: x, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: x, user: u}}]\n`;
+  await tp.client.create(kinds().find('Cluster')!, { apiVersion: 'capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'down' }, spec: { type: 'kubernetes', kubeconfig: { data: Buffer.from(down).toString('base64') } } });
+  await until('down cluster unreachable', async () => ((await get('Cluster', undefined, 'down'))?.status as { reachable?: boolean } | undefined)?.reachable === false || undefined);
+  await tp.client.create(isvcKind, { apiVersion: 'capstan.dev/v1alpha1', kind: 'InferenceService', metadata: { name: 'healthy', namespace: 'team-a', annotations: { 'capstan.dev/cluster': 'gpu' } }, spec: { predictor: { model: 'digits', minReplicas: 1 } } });
+  await until('Deployment', () => fake.list('Deployment').find((d) => d.metadata.labels[LABELS.name] === 'healthy'));
+  await until('Secret', () => fake.get('v1', 'Secret', 'team-a', 'healthy-registry-token'));
+  const obj = (await get('InferenceService', 'team-a', 'healthy'))!;
+  assert.equal(obj.metadata.annotations?.['capstan.dev/placed-clusters'], 'gpu', 'the cluster is recorded before anything is applied');
+  assert.ok(fake.get('v1', 'Service', 'team-a', 'healthy'));
+  await tp.client.delete(isvcKind, 'team-a', 'healthy');
+  // Before the record, cleanup asked every cluster and retried "down" forever.
+  await until('isvc gone', async () => ((await get('InferenceService', 'team-a', 'healthy')) ? undefined : true), 20_000);
+  assert.equal(fake.list('Deployment').filter((d) => d.metadata.labels[LABELS.uid] === obj.metadata.uid).length, 0);
+  assert.equal(fake.get('v1', 'Service', 'team-a', 'healthy'), undefined);
+  assert.equal(fake.get('v1', 'Secret', 'team-a', 'healthy-registry-token'), undefined);
+  assert.equal(fake.all().filter((o) => o.metadata.labels?.[LABELS.uid] === obj.metadata.uid).length, 0, 'nothing of the service is left on the cluster');
+  await tp.client.delete(kinds().find('Cluster')!, undefined, 'down');
+});

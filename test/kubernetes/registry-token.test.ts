@@ -111,3 +111,32 @@ test('a service whose storageUri is elsewhere gets no Capstan token', async () =
   await tp.client.delete(kind('InferenceService'), 'team-a', 'ext');
   await until('ext gone', async () => !(await tp.client.tryGet(kind('InferenceService'), 'team-a', 'ext')));
 });
+
+test('a registry-token Secret deleted on the cluster is re-issued on reconcile; the old token is revoked', async () => {
+  const tokenOf = (s: Record<string, any>): string => s.stringData?.token ?? Buffer.from(s.data.token, 'base64').toString('utf8');
+  const artifact = `${tp.url}${base('team-a')}/models/digits/artifact`;
+  await tp.client.create(kind('InferenceService'), { apiVersion: V, kind: 'InferenceService', metadata: { name: 'again', namespace: 'team-a', annotations: { 'capstan.dev/cluster': 'gpu' } }, spec: { predictor: { model: 'digits', minReplicas: 1 } } });
+  const first = tokenOf(await until('Secret on the cluster', () => fake.get('v1', 'Secret', 'team-a', 'again-registry-token')));
+  assert.equal((await fetch(artifact, { headers: { authorization: `Bearer ${first}` } })).status, 200);
+
+  // Someone deletes the Secret on the cluster (new pods would fail with CreateContainerConfigError).
+  fake.remove(fake.get('v1', 'Secret', 'team-a', 'again-registry-token')!);
+  const back = await until('Secret re-applied', () => fake.get('v1', 'Secret', 'team-a', 'again-registry-token'));
+  const second = tokenOf(back);
+  assert.notEqual(second, first, 'a new token (the plain text of the old one is not kept)');
+  assert.equal(back.metadata.labels[LABELS.kind], 'InferenceService');
+  assert.equal(back.metadata.ownerReferences?.[0]?.kind, 'Service');
+  assert.equal((await fetch(artifact, { headers: { authorization: `Bearer ${second}` } })).status, 200, 'the new token reads the model');
+  assert.equal((await fetch(artifact, { headers: { authorization: `Bearer ${first}` } })).status, 401, 'the old token is revoked');
+
+  // While the Secret is there, later reconciles only ask (a dry-run create) and leave it alone.
+  const asked = () => fake.requests.filter((r) => r.method === 'POST' && r.path === '/api/v1/namespaces/team-a/secrets').length;
+  const n = asked();
+  await until('another reconcile', () => asked() > n);
+  assert.equal(tokenOf(fake.get('v1', 'Secret', 'team-a', 'again-registry-token')!), second);
+  assert.equal((await fetch(artifact, { headers: { authorization: `Bearer ${second}` } })).status, 200);
+
+  await tp.client.delete(kind('InferenceService'), 'team-a', 'again');
+  await until('again gone', async () => !(await tp.client.tryGet(kind('InferenceService'), 'team-a', 'again')));
+  assert.equal((await fetch(artifact, { headers: { authorization: `Bearer ${second}` } })).status, 401);
+});

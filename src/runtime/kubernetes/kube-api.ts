@@ -67,6 +67,20 @@ export class KubeApi {
     }
   }
 
+  /**
+   * Whether an object exists, asked with a dry-run create (`create` permission only, nothing is
+   * stored, nothing of an existing object is returned): AlreadyExists means it is there.
+   */
+  async existsByDryRunCreate(m: Manifest): Promise<boolean> {
+    try {
+      await this.call(`dry-run create ${m.kind} ${m.metadata.name}`, () => this.objects.create(m as KubernetesObject, undefined, 'All', FIELD_MANAGER));
+      return false;
+    } catch (err) {
+      if (err instanceof KubeError && err.failure.reason === 'AlreadyExists') return true;
+      throw err;
+    }
+  }
+
   /** Lists objects of a kind by label selector, in one namespace or all. */
   list(apiVersion: string, kind: string, labelSelector: string, namespace?: string): Promise<KubeJson[]> {
     return this.call(`list ${kind}`, async () => plain<{ items: KubeJson[] }>(await this.objects.list(apiVersion, kind, namespace, undefined, undefined, undefined, undefined, labelSelector)).items);

@@ -5,11 +5,11 @@
  * streams status changes. It never touches Capstan's store (controllers record what it reports).
  */
 import type { ClusterSpec } from '../../api/kinds/cluster.js';
-import { inferenceRevisionManifests, registryTokenSecretName, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
+import { inferenceRevisionManifests, registryTokenSecretManifest, registryTokenSecretName, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
 import { KubeApi, type KubeJson, type KubeWatchEvent } from './kube-api.js';
 import { kubeConfigFor } from './kube-connection.js';
 import { KubeError } from './kube-errors.js';
-import { LABELS, labelValue, ownedSelector, withOwner, type Manifest } from './managed-labels.js';
+import { LABELS, labelValue, ownedSelector, withOwner, type CapstanOwner, type Manifest } from './managed-labels.js';
 import { clusterAllocatable, kubeNodeReady, nodesMatching } from './node-mapping.js';
 import { pipelineStepManifests, type PipelineStepInput } from './pipeline-manifests.js';
 import { observeInference, observeTraining, type RevisionObservation, type TrainingObservation } from './status-mapping.js';
@@ -112,6 +112,14 @@ export class KubernetesRuntime {
   /** Mirrors a Project: Namespace, ResourceQuota, Roles and RoleBindings. */
   applyProject(input: ProjectInput): Promise<AppliedObject[]> {
     return this.applySet(projectManifests(input));
+  }
+
+  /**
+   * Whether a service's registry-token Secret is on the cluster (someone may have deleted it).
+   * Asked with a dry-run create: the runtime may create Secrets but never read them.
+   */
+  registryTokenSecretExists(owner: CapstanOwner, service: string): Promise<boolean> {
+    return this.api.existsByDryRunCreate(registryTokenSecretManifest(owner, registryTokenSecretName(service), ''));
   }
 
   /** Sets a revision's replicas through the scale subresource (Capstan's own autoscaler). */

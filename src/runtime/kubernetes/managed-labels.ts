@@ -7,6 +7,13 @@
 export const FIELD_MANAGER = 'capstan';
 /** The finalizer that holds a Capstan object until its cluster objects are gone. */
 export const CLEANUP_FINALIZER = 'capstan.dev/kubernetes-cleanup';
+/** Records the clusters Capstan applied an object's resources to (comma-separated), so cleanup asks only those. */
+export const PLACED_ANNOTATION = 'capstan.dev/placed-clusters';
+
+/** The clusters an object's placed-clusters annotation records (empty: none, or an object from before the annotation). */
+export function placedClustersOf(obj: { metadata: { annotations?: Record<string, string> } }): string[] {
+  return (obj.metadata.annotations?.[PLACED_ANNOTATION] ?? '').split(',').filter(Boolean);
+}
 export { CLUSTER_ANNOTATION } from '../../api/kinds/cluster.js';
 /** Label keys set on every object Capstan creates. */
 export const LABELS = {

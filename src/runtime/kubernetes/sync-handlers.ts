@@ -49,8 +49,10 @@ export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d
       if (model && tokens) {
         const scope = modelReadScope(ns, model);
         const cur = await tokens.ofOwner(obj.metadata.uid);
-        // The plain text exists only when issued: a cluster that has not had this token gets a new one.
-        if (!cur || !cur.deliveredTo?.includes(rt.clusterName) || JSON.stringify(cur.scope) !== JSON.stringify(scope)) {
+        // The plain text exists only when issued: a cluster that has not had this token gets a new
+        // one, and so does one whose Secret was deleted there (issuing revokes the old token).
+        const owner = { kind: obj.kind, name: obj.metadata.name, uid: obj.metadata.uid, namespace: input.namespace };
+        if (!cur || !cur.deliveredTo?.includes(rt.clusterName) || JSON.stringify(cur.scope) !== JSON.stringify(scope) || !(await rt.registryTokenSecretExists(owner, obj.metadata.name))) {
           registryToken = await tokens.issue({ kind: obj.kind, name: obj.metadata.name, uid: obj.metadata.uid, namespace: ns }, scope);
         }
       }

@@ -30,13 +30,13 @@ import { isTerminal, statusForPhase, type TrainingPhase } from '../../training/j
 import { trainingJobInput } from './capstan-adapters.js';
 import { backoffDelayMs, classifyError } from './kube-errors.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
-import { CLEANUP_FINALIZER } from './managed-labels.js';
+import { CLEANUP_FINALIZER, PLACED_ANNOTATION, placedClustersOf } from './managed-labels.js';
 import { placementOf, podSetPlacement, type Placement } from './placement.js';
 import type { RuntimeRegistry } from './runtime-registry.js';
 import type { SyncDefaults } from './sync-handlers.js';
 
 /** Records the clusters Capstan created a job's pods on, so cleanup asks only those. */
-export const PLACED_ANNOTATION = 'capstan.dev/placed-clusters';
+export { PLACED_ANNOTATION };
 
 /** What the controller is built from. */
 export interface KubernetesTrainingDeps {
@@ -52,9 +52,7 @@ export interface KubernetesTrainingDeps {
 
 const RUNNING_POLL_MS = 10_000;
 
-function placedOn(job: KubeObject): string[] {
-  return (job.metadata.annotations?.[PLACED_ANNOTATION] ?? '').split(',').filter(Boolean);
-}
+const placedOn = (job: KubeObject): string[] => placedClustersOf(job);
 
 /** Reconciles TrainingJobs whose admission places them on a kubernetes Cluster. */
 export class KubernetesTrainingJobController implements Reconciler {

@@ -13,7 +13,7 @@ import type { EventRecorder } from '../../controllers/runtime/event-recorder.js'
 import { splitKey } from '../../controllers/runtime/informer.js';
 import { backoffDelayMs, classifyError } from './kube-errors.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
-import { CLEANUP_FINALIZER } from './managed-labels.js';
+import { CLEANUP_FINALIZER, PLACED_ANNOTATION, placedClustersOf } from './managed-labels.js';
 import type { RuntimeRegistry } from './runtime-registry.js';
 
 /** What a kind contributes: where it runs, how it is applied, what status it reports. */
@@ -56,8 +56,18 @@ export class WorkloadSyncController implements Reconciler {
     }
     const targets = await this.handler.targets(obj, this.runtimes);
     if (targets.length === 0) return;
-    if (!hasFinalizer) {
-      await this.client.update(kind, { ...obj, metadata: { ...obj.metadata, finalizers: [...(obj.metadata.finalizers ?? []), CLEANUP_FINALIZER] } });
+    // Record the clusters before anything is applied there, so cleanup asks only those.
+    const placed = placedClustersOf(obj);
+    const added = targets.map((t) => t.clusterName).filter((c) => !placed.includes(c));
+    if (!hasFinalizer || added.length) {
+      await this.client.update(kind, {
+        ...obj,
+        metadata: {
+          ...obj.metadata,
+          finalizers: hasFinalizer ? obj.metadata.finalizers : [...(obj.metadata.finalizers ?? []), CLEANUP_FINALIZER],
+          annotations: { ...(obj.metadata.annotations ?? {}), [PLACED_ANNOTATION]: [...placed, ...added].join(',') },
+        },
+      });
       return; // the update wakes us again with the new resourceVersion
     }
     const ts = this.now().toISOString();
@@ -65,12 +75,21 @@ export class WorkloadSyncController implements Reconciler {
     let patch: Record<string, unknown> = {};
     let requeue: number | undefined;
     try {
+      // Every target is tried: one unreachable cluster must not keep the others from being applied.
+      let firstErr: unknown;
       for (const rt of targets) {
-        const r = await this.handler.apply(rt, obj);
+        let r: Awaited<ReturnType<SyncHandler['apply']>>;
+        try {
+          r = await this.handler.apply(rt, obj);
+        } catch (err) {
+          firstErr ??= err;
+          continue;
+        }
         patch = { ...patch, ...(r.status ?? {}) };
         for (const c of r.conditions ?? []) conditions = setCondition(conditions, c, ts);
         if (r.requeueAfterMs !== undefined) requeue = Math.min(requeue ?? Infinity, r.requeueAfterMs);
       }
+      if (firstErr !== undefined) throw firstErr;
       this.attempts.delete(key);
       conditions = setCondition(conditions, { type: 'ClusterSynced', status: 'True', reason: 'Applied', message: `applied to cluster ${targets.map((t) => t.clusterName).join(', ')}` }, ts);
     } catch (err) {
@@ -93,11 +112,19 @@ export class WorkloadSyncController implements Reconciler {
     await this.client.updateStatus(this.handler.kind, { ...obj, status });
   }
 
-  // Every kubernetes cluster is asked, not only the current target: the annotation may have moved.
+  /**
+   * Deletes the object's resources on the clusters recorded in its placed-clusters annotation
+   * (every kubernetes cluster for an object from before the annotation), then drops the record
+   * and the finalizer. A cluster that is not in the record is never asked, so an unrelated
+   * unreachable cluster cannot hold the deletion.
+   */
   private async cleanup(key: string, obj: KubeObject): Promise<ReconcileResult | void> {
     let remaining = 0;
     try {
-      for (const rt of await this.runtimes.allKubernetes()) remaining += await rt.deleteOwned(obj.metadata.uid, obj.kind);
+      const names = placedClustersOf(obj);
+      // A recorded Cluster that no longer exists has nothing Capstan can reach: skipped.
+      const rts = names.length ? (await Promise.all(names.map((n) => this.runtimes.byClusterName(n)))).filter((r): r is KubernetesRuntime => !!r) : await this.runtimes.allKubernetes();
+      for (const rt of rts) remaining += await rt.deleteOwned(obj.metadata.uid, obj.kind);
     } catch (err) {
       const f = classifyError(err);
       const n = this.attempts.get(key) ?? 0;
@@ -109,7 +136,9 @@ export class WorkloadSyncController implements Reconciler {
     this.attempts.delete(key);
     await this.handler.onDeleted?.(obj);
     const fresh = await this.client.tryGet(this.handler.kind, obj.metadata.namespace, obj.metadata.name);
-    if (!fresh) return;
-    await this.client.update(this.handler.kind, { ...fresh, metadata: { ...fresh.metadata, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) } });
+    if (!fresh || fresh.metadata.uid !== obj.metadata.uid) return;
+    const annotations = { ...(fresh.metadata.annotations ?? {}) };
+    delete annotations[PLACED_ANNOTATION];
+    await this.client.update(this.handler.kind, { ...fresh, metadata: { ...fresh.metadata, annotations, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) } });
   }
 }
