@@ -1,6 +1,9 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
+import { GRPC_CONNECTION_WINDOW_BYTES, GRPC_STREAM_WINDOW_BYTES } from '../../src/serving/model-server/grpc-server.js';
+import { inferenceProtoRoot } from '../../src/serving/model-server/grpc-proto.js';
 import { addModel, lengthPrefixed, oddBytesElements, post, removeDir, smallMlp, standardRepo, startServer } from './fixtures.js';
 import { grpcClient } from './grpc-client.js';
 
@@ -108,4 +111,38 @@ test('bad requests map to INVALID_ARGUMENT / NOT_FOUND; a full queue to UNAVAILA
   const results = await Promise.allSettled([bad(req), bad(req), bad(req)]);
   const codes = results.map((r) => (r.status === 'fulfilled' ? 0 : (r.reason as grpc.ServiceError).code)).sort();
   assert.deepEqual(codes, [0, grpc.status.UNAVAILABLE, grpc.status.UNAVAILABLE]);
+});
+
+test('gRPC connections advertise wide HTTP/2 receive windows, not the 64 KiB default', async () => {
+  // With 65,535-byte windows, 64 multiplexed 4 KB requests stalled in the client's flow-control queue
+  // (bench: heavy grpc c=64 p99 15x p50). The server's SETTINGS and WINDOW_UPDATE precede its PING ack.
+  const session = http2.connect(`http://127.0.0.1:${srv.grpcPort}`);
+  try {
+    await new Promise<void>((resolve, reject) => { session.once('remoteSettings', () => resolve()); session.once('error', reject); });
+    await new Promise<void>((resolve, reject) => { session.ping((err) => (err ? reject(err) : resolve())); });
+    assert.equal(session.remoteSettings.initialWindowSize, GRPC_STREAM_WINDOW_BYTES);
+    assert.equal(session.state.remoteWindowSize, GRPC_CONNECTION_WINDOW_BYTES);
+    // 128 requests of 1 KB in flight at once on this one connection (2x the old window) all succeed.
+    const body = Buffer.from(Float32Array.from({ length: 256 }, (_, i) => i % 5).buffer);
+    // ModelInfer: model "mlp", one FP32 input [64, 4] in raw_input_contents, in gRPC's 5-byte framing.
+    const msg = inferenceProtoRoot().lookupType('inference.ModelInferRequest').encode({
+      model_name: 'mlp', inputs: [{ name: 'input', datatype: 'FP32', shape: [64, 4] }], raw_input_contents: [body],
+    }).finish();
+    const frame = Buffer.alloc(5 + msg.length);
+    frame.writeUInt32BE(msg.length, 1);
+    frame.set(msg, 5);
+    const statuses = await Promise.all(Array.from({ length: 128 }, () => new Promise<string | undefined>((resolve) => {
+      const stream = session.request({ ':method': 'POST', ':path': '/inference.GRPCInferenceService/ModelInfer', 'content-type': 'application/grpc', te: 'trailers' });
+      let status: string | undefined;
+      stream.on('response', (h) => { status = h['grpc-status'] as string | undefined; });
+      stream.on('trailers', (t) => { status = (t['grpc-status'] as string | undefined) ?? status; });
+      stream.on('data', () => {});
+      stream.on('end', () => resolve(status));
+      stream.on('error', () => resolve('stream error'));
+      stream.end(frame);
+    })));
+    assert.deepEqual(new Set(statuses), new Set(['0']));
+  } finally {
+    session.close();
+  }
 });

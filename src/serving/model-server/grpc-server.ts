@@ -4,6 +4,7 @@
  * (not INTERNAL) and raw contents stay views of the received buffer.
  */
 import * as grpc from '@grpc/grpc-js';
+import type * as http2 from 'node:http2';
 import type { Logger } from 'pino';
 import type protobuf from 'protobufjs';
 import { inferenceProtoRoot } from './grpc-proto.js';
@@ -93,9 +94,51 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
   return server;
 }
 
-/** Binds the server; resolves with the actual port. */
-export function bindGrpcServer(server: grpc.Server, host: string, port: number): Promise<number> {
+/**
+ * HTTP/2 receive windows the server advertises on every gRPC connection: the connection window, and
+ * each stream's initial window. node:http2's default is 65,535 bytes for both, and grpc-js' server
+ * has no option to change them. With that default a client multiplexing many requests on one
+ * connection can only have ~64 KB of request bodies in flight: at c=64 with 4 KB requests the
+ * client sat at a zero window most of the time, batches held ~8 rows instead of up to 64, and the
+ * requests queued longest in the client's flow-control queue gave a p99 15x the p50 (the server's
+ * own handler time stayed under 50 ms). grpc-js reads unary request bodies as they arrive and
+ * node:http2 acknowledges bytes once read, so the window never held memory back anyway (the message
+ * limit does); a larger window only removes the stall.
+ */
+export const GRPC_CONNECTION_WINDOW_BYTES = 16 * 1024 * 1024;
+export const GRPC_STREAM_WINDOW_BYTES = 1024 * 1024;
+
+const widened = new WeakSet<object>();
+
+/** Widens the receive windows of every HTTP/2 session the grpc-js server accepts (see above). */
+function widenFlowControlWindows(server: grpc.Server, log?: Logger): void {
+  // grpc-js keeps its node:http2 servers in a private map; there is no public hook for session settings.
+  const servers = (server as unknown as { http2Servers?: Map<http2.Http2Server, unknown> }).http2Servers;
+  if (!(servers instanceof Map)) {
+    log?.warn({ event: 'grpc_window_default' }, 'grpc-js internals changed: gRPC connections keep the 64 KiB HTTP/2 windows');
+    return;
+  }
+  for (const h2 of servers.keys()) {
+    if (widened.has(h2)) continue;
+    widened.add(h2);
+    h2.on('session', (session: http2.ServerHttp2Session) => {
+      try {
+        session.settings({ initialWindowSize: GRPC_STREAM_WINDOW_BYTES });
+        session.setLocalWindowSize(GRPC_CONNECTION_WINDOW_BYTES);
+      } catch (err) {
+        log?.warn({ event: 'grpc_window_default', err: (err as Error).message }, 'could not widen the HTTP/2 windows of a gRPC connection');
+      }
+    });
+  }
+}
+
+/** Binds the server (with widened HTTP/2 flow-control windows); resolves with the actual port. */
+export function bindGrpcServer(server: grpc.Server, host: string, port: number, log?: Logger): Promise<number> {
   return new Promise((resolve, reject) => {
-    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => (err ? reject(err) : resolve(bound)));
+    server.bindAsync(`${host}:${port}`, grpc.ServerCredentials.createInsecure(), (err, bound) => {
+      if (err) { reject(err); return; }
+      widenFlowControlWindows(server, log);
+      resolve(bound);
+    });
   });
 }

@@ -80,7 +80,7 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
   if (opts.grpcPort !== undefined) {
     grpcServer = createGrpcServer({ state, log, maxMessageBytes: maxBodyBytes });
     try {
-      grpcPort = await bindGrpcServer(grpcServer, host, opts.grpcPort);
+      grpcPort = await bindGrpcServer(grpcServer, host, opts.grpcPort, log);
     } catch (err) {
       await Promise.race([http.close(), new Promise((r) => setTimeout(r, 100))]);
       http.closeAllConnections();
