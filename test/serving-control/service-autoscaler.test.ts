@@ -44,6 +44,20 @@ test('no scaling before a replica was ready; then idle load scales to zero', () 
   assert.match(a.reason, /0 → 1/);
 });
 
+test('restored at a recorded count of zero, a scale-to-zero service stays at zero until a request wakes it', () => {
+  const s = scalerSettings(spec({ storageUri: 'file:///m.onnx', minReplicas: 0 }).predictor, { 'autoscaling.knative.dev/window': '6s' });
+  const a = new ServiceAutoscaler(s, 0, 0, 0);
+  assert.equal(a.desired, 0);
+  const idle = (t: number) => ({ at: t, requests: 0, concurrencyIntegralMs: 0 });
+  for (let t = 2000; t <= 20_000; t += 2000) assert.equal(a.tick(idle(t), 0, {}, t), undefined, 'idle at zero stays at zero');
+  assert.equal(a.wake()?.to, 1);
+  // without a record the initial scale applies; a recorded count is bounded by the settings
+  assert.equal(new ServiceAutoscaler(s, 0, 0).desired, 1);
+  const h = scalerSettings(spec({ storageUri: 'file:///m.onnx', scaleMetric: 'cpu', maxReplicas: 4 }).predictor);
+  assert.equal(new ServiceAutoscaler(h, 0, 0, 0).desired, 1, 'cpu scaling cannot go to zero');
+  assert.equal(new ServiceAutoscaler(h, 0, 0, 9).desired, 4);
+});
+
 test('promote and rollback patches', () => {
   const withCanary = spec({ storageUri: 'file:///a.onnx' }, { canary: { storageUri: 'file:///b.onnx', trafficPercent: 10 } });
   assert.deepEqual(promotePatch(withCanary), { spec: { predictor: { model: null, storageUri: 'file:///b.onnx' }, canary: null } });

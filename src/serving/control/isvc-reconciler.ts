@@ -86,9 +86,14 @@ export class InferenceServiceReconciler implements Reconciler {
       return this.writeFailure(obj, prev, { reason: 'InvalidAutoscaling', message: (err as Error).message });
     }
     if (!st.autoscaler || st.autoscaler.differs(settings)) {
-      // after a platform restart nothing runs yet: start from the replica count the status recorded
-      const recorded = !st.autoscaler && prev.observedGeneration === obj.metadata.generation ? prev.autoscaler?.desiredReplicas ?? 0 : 0;
-      st.autoscaler = new ServiceAutoscaler(settings, now, st.readyTotal() || recorded);
+      // after a platform restart nothing runs yet: start from the replica count the status recorded (0 when it was
+      // scaled to zero: it stays there until a request wakes it), and keep the record's reason
+      const recorded = !st.autoscaler && prev.observedGeneration === obj.metadata.generation ? prev.autoscaler : undefined;
+      st.autoscaler = new ServiceAutoscaler(settings, now, st.readyTotal(), recorded?.desiredReplicas);
+      if (recorded && st.autoscaler.desired === recorded.desiredReplicas && st.readyTotal() === 0) {
+        st.autoscaler.reason = recorded.reason;
+        st.scaledAt = recorded.at;
+      }
     }
 
     let predictorError: Failure | undefined;

@@ -101,13 +101,18 @@ export class ServiceAutoscaler {
   /** False until a replica was ready: like Knative's initial scale, a new service is not scaled before it ever served. */
   private activated: boolean;
 
-  constructor(readonly settings: ScalerSettings, now: number, readyReplicas: number) {
+  /**
+   * `recorded`: the count the status recorded before a platform restart (spec unchanged), used when no replica is
+   * ready; 0 keeps a service that was scaled to zero at zero (a request wakes it) instead of the initial scale.
+   */
+  constructor(readonly settings: ScalerSettings, now: number, readyReplicas: number, recorded?: number) {
     this.key = JSON.stringify(settings);
-    this.desired = readyReplicas > 0 ? Math.min(Math.max(readyReplicas, settings.config.minReplicas), settings.config.maxReplicas) : settings.initial;
+    const start = readyReplicas > 0 ? readyReplicas : recorded;
+    this.desired = start !== undefined ? Math.min(Math.max(start, settings.config.minReplicas), settings.config.maxReplicas) : settings.initial;
     // without data the KPA holds its last decision: make that our starting count, not the ready count
-    if (settings.kind === 'kpa') this.kpa = { ...kpaInitialState(settings.config, readyReplicas, now), lastDesired: this.desired };
+    if (settings.kind === 'kpa') this.kpa = { ...kpaInitialState(settings.config, start ?? 0, now), lastDesired: this.desired };
     else this.hpa = hpaInitialState();
-    this.activated = readyReplicas > 0;
+    this.activated = (start ?? 0) > 0;
   }
 
   /** True when these settings differ from the ones this autoscaler was built with. */
