@@ -99,6 +99,9 @@ test('deleting an InferenceService asks only the clusters it was applied to: an 
   const down = `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters: [{name: x, cluster: {server: "http://127.0.0.1:1", insecure-skip-tls-verify: true}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: x, user: u}}]\n`;
   await tp.client.create(kinds().find('Cluster')!, { apiVersion: 'capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'down' }, spec: { type: 'kubernetes', kubeconfig: { data: Buffer.from(down).toString('base64') } } });
   await until('down cluster unreachable', async () => ((await get('Cluster', undefined, 'down'))?.status as { reachable?: boolean } | undefined)?.reachable === false || undefined);
+  // Objects for every cluster (Projects) are still applied to the reachable one.
+  await tp.client.create(kinds().find('Project')!, { apiVersion: 'capstan.dev/v1alpha1', kind: 'Project', metadata: { name: 'team-c' }, spec: {} });
+  await until('Namespace on the reachable cluster', () => fake.get('v1', 'Namespace', undefined, 'team-c'));
   await tp.client.create(isvcKind, { apiVersion: 'capstan.dev/v1alpha1', kind: 'InferenceService', metadata: { name: 'healthy', namespace: 'team-a', annotations: { 'capstan.dev/cluster': 'gpu' } }, spec: { predictor: { model: 'digits', minReplicas: 1 } } });
   await until('Deployment', () => fake.list('Deployment').find((d) => d.metadata.labels[LABELS.name] === 'healthy'));
   await until('Secret', () => fake.get('v1', 'Secret', 'team-a', 'healthy-registry-token'));
