@@ -1,12 +1,20 @@
 /** Picks the page for a route. */
+import { lazy, Suspense } from 'react';
 import { kindTitle } from '../api/discovery.js';
 import { useApp } from '../state/app-context.js';
 import { href, Link, type Route } from '../state/router.js';
 import { EmptyState } from '../ui/common.js';
-import { ObjectDetail } from './object-detail.js';
 import { ObjectList } from './object-list.js';
-import { ObjectNew } from './object-new.js';
 import { Overview } from './overview.js';
+
+// The detail and create pages carry the YAML editor and its parser: loaded when first opened, so
+// the first page (overview or a list) does not parse them.
+const ObjectDetail = lazy(() => import('./object-detail.js').then((m) => ({ default: m.ObjectDetail })));
+const ObjectNew = lazy(() => import('./object-new.js').then((m) => ({ default: m.ObjectNew })));
+
+function Loading() {
+  return <p className="muted" role="status">Loading…</p>;
+}
 
 /** The page body for the current route. */
 export function PageSwitch({ route }: { route: Route }) {
@@ -20,7 +28,7 @@ export function PageSwitch({ route }: { route: Route }) {
       </EmptyState>
     );
   }
-  if (route.page === 'new') return <ObjectNew key={kind.plural} kind={kind} />;
-  if (route.page === 'detail' && route.name) return <ObjectDetail key={`${kind.plural}/${route.name}`} kind={kind} name={route.name} />;
+  if (route.page === 'new') return <Suspense fallback={<Loading />}><ObjectNew key={kind.plural} kind={kind} /></Suspense>;
+  if (route.page === 'detail' && route.name) return <Suspense fallback={<Loading />}><ObjectDetail key={`${kind.plural}/${route.name}`} kind={kind} name={route.name} /></Suspense>;
   return <ObjectList key={`${kind.plural}/${app.project}`} kind={kind} />;
 }

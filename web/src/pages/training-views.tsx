@@ -1,4 +1,5 @@
 /** Training jobs: phase, queue position and pending reason, replicas by role, latest metrics, the model it registered. */
+import { lazy, Suspense } from 'react';
 import type { KubeObject } from '../api/client.js';
 import { collectionPath } from '../api/discovery.js';
 import { useApp } from '../state/app-context.js';
@@ -6,8 +7,13 @@ import { Priority, useCollection } from '../state/collections.js';
 import { registerHealth, type Health } from '../state/health.js';
 import { href, Link } from '../state/router.js';
 import { KIND_VIEWS } from './kind-views.js';
-import { TrainingForm } from './training-form.js';
 import { JobCharts, JobLogs } from './training-live.js';
+
+// The form (and the YAML writer it uses) loads with the create page, not with the app.
+const LazyTrainingForm = lazy(() => import('./training-form.js').then((m) => ({ default: m.TrainingForm })));
+function TrainingForm(props: { project: string; onYaml(text: string): void }) {
+  return <Suspense fallback={<p className="muted" role="status">Loading…</p>}><LazyTrainingForm {...props} /></Suspense>;
+}
 
 interface RoleStatus { active: number; succeeded: number; failed: number; restarts?: number }
 interface JobStatus { phase?: string; replicaStatuses?: Record<string, RoleStatus>; metrics?: Record<string, number>; workload?: string; registeredModelVersion?: string; startTime?: string; completionTime?: string; restarts?: number; conditions?: Array<{ type: string; status: string; reason?: string; message?: string }> }
