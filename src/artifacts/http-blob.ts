@@ -2,6 +2,7 @@ import type { FileHandle } from 'node:fs/promises';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore, PutOptions, PutResult } from './blob-store.js';
+import { pumpFile } from './file-pump.js';
 import { parseRangeHeader } from './byte-range.js';
 import { assertSha256 } from './digest.js';
 import { ArtifactError } from './errors.js';
@@ -112,39 +113,13 @@ export async function serveBlob(
 /** Bytes per read when copying a local blob to a socket (two such buffers per download). */
 const COPY_BUFFER_BYTES = 1024 * 1024;
 
-/**
- * Copies `length` bytes of `fh` from `start` to `res` through two reused buffers: the next read
- * runs while the previous buffer is being written, and a buffer is refilled only once its write
- * callback fired (the socket no longer holds it). No per-chunk allocation, no stream machinery.
- * Rejects when the client goes away.
- */
-async function copyToResponse(fh: FileHandle, start: number, length: number, res: ServerResponse): Promise<void> {
-  const size = Math.min(COPY_BUFFER_BYTES, length);
-  const bufs = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)];
-  let closed: (err: Error) => void = () => undefined;
-  const gone = new Promise<never>((_, reject) => (closed = reject));
-  gone.catch(() => undefined);
-  const onClose = () => closed(new Error('client closed the connection'));
-  res.once('close', onClose);
-  if (res.destroyed) onClose();
-  const write = (b: Buffer) =>
-    Promise.race([new Promise<void>((resolve, reject) => res.write(b, (err) => (err ? reject(err) : resolve()))), gone]);
-  let inFlight: Promise<void> | undefined;
-  try {
-    for (let pos = 0, i = 0; pos < length; i++) {
-      const b = bufs[i & 1];
-      const { bytesRead } = await fh.read(b, 0, Math.min(b.length, length - pos), start + pos);
-      if (bytesRead === 0) throw new Error(`blob ended at ${start + pos}, before the ${length} bytes announced`);
-      pos += bytesRead;
-      await inFlight;
-      inFlight = write(bytesRead === b.length ? b : b.subarray(0, bytesRead));
-      inFlight.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
-    }
-    await inFlight;
-    await new Promise<void>((resolve) => res.end(resolve));
-  } finally {
-    res.off('close', onClose);
-  }
+/** Copies `length` bytes of `fh` from `start` to `res` (see pumpFile); rejects when the client goes away. */
+function copyToResponse(fh: FileHandle, start: number, length: number, res: ServerResponse): Promise<void> {
+  return pumpFile(fh, start, length, res, {
+    bufferBytes: COPY_BUFFER_BYTES,
+    closedMessage: 'client closed the connection',
+    shortRead: (pos) => `blob ended at ${start + pos}, before the ${length} bytes announced`,
+  });
 }
 
 /** Options of receiveUpload: PutOptions plus nothing HTTP-specific yet. */

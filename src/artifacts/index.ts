@@ -3,6 +3,8 @@ export type { BlobStore, BlobInfo, GetRange, PutOptions, PutResult } from './blo
 export { FsBlobStore, type FsBlobStoreOptions, type FsFaultHooks } from './fs-blob-store.js';
 export { CoalescingFileSink, type CoalescingFileSinkOptions } from './coalescing-file-sink.js';
 export { syncDirectories } from './sync-dirs.js';
+export { pumpFile, type PumpOptions, type PumpTarget } from './file-pump.js';
+export { processAlive } from './process-alive.js';
 export { S3BlobStore, type S3BlobStoreOptions } from './s3-blob-store.js';
 export {
   ArtifactError,

@@ -8,6 +8,7 @@ import { assertSha256, isSha256 } from './digest.js';
 import { DigestGuard } from './digest-guard.js';
 import { getDirectory } from './directory-transfer.js';
 import { artifactErrorFromIo } from './errors.js';
+import { processAlive } from './process-alive.js';
 
 /** Writes the content of `sha256` (a file or a directory) at `destPath`, which does not exist yet. */
 export type CacheFetcher = (sha256: string, destPath: string) => Promise<void>;
@@ -221,13 +222,4 @@ async function takeLock(lockPath: string): Promise<void> {
     }
   }
   throw new Error(`could not lock model cache ${path.dirname(lockPath)}`);
-}
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }

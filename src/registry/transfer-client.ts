@@ -11,7 +11,7 @@ import path from 'node:path';
 import { ApiError } from '../api/errors.js';
 import type { ModelVersionSpec } from '../api/kinds/model-version.js';
 import { statusToError } from '../client/http-client.js';
-import { parseManifest, validateManifestPath } from '../artifacts/index.js';
+import { parseManifest, pumpFile, validateManifestPath } from '../artifacts/index.js';
 import { downloadVerified, readJson, type DownloadResult } from './verified-download.js';
 import type { ModelVersionObject } from './resolve-model-ref.js';
 
@@ -32,43 +32,28 @@ function base(t: TransferTarget): string {
 const UPLOAD_BUFFER_BYTES = 1024 * 1024;
 
 /**
- * Sends `size` bytes of `file` as the body of `req`, hashing them on the way, through two reused
- * buffers: the next read and its hashing run while the previous buffer is being written, and a
- * buffer is refilled only after its write callback fired (a read stream would allocate a fresh
- * buffer per read). Resolves to the sha256 of what was sent.
+ * Sends `size` bytes of `file` as the body of `req`, hashing them on the way (pumpFile: two reused
+ * buffers, the next read and its hashing overlap the previous write). Resolves to the sha256 of
+ * what was sent.
  */
 async function sendFile(file: string, size: number, req: http.ClientRequest, onProgress?: OnProgress): Promise<string> {
   const h = createHash('sha256');
   const fh = await fsp.open(file, 'r');
-  const bufs = [Buffer.allocUnsafeSlow(UPLOAD_BUFFER_BYTES), Buffer.allocUnsafeSlow(UPLOAD_BUFFER_BYTES)];
-  let closed: (err: Error) => void = () => undefined;
-  const gone = new Promise<never>((_, reject) => (closed = reject));
-  gone.catch(() => undefined);
-  const onClose = () => closed(new Error('the connection closed before the body was sent'));
-  req.once('close', onClose);
-  const write = (b: Buffer) => Promise.race([new Promise<void>((resolve, reject) => req.write(b, (err) => (err ? reject(err) : resolve()))), gone]);
-  let inFlight: Promise<void> | undefined;
   try {
-    for (let pos = 0, i = 0; pos < size; i++) {
-      const b = bufs[i & 1];
-      const { bytesRead } = await fh.read(b, 0, Math.min(b.length, size - pos), pos);
-      if (bytesRead === 0) throw new Error(`${file} shrank while being uploaded (ended at ${pos} of ${size} bytes)`);
-      const chunk = bytesRead === b.length ? b : b.subarray(0, bytesRead);
-      h.update(chunk);
-      pos += bytesRead;
-      await inFlight;
-      inFlight = write(chunk);
-      inFlight.catch(() => undefined); // awaited on the next turn; this only keeps it from counting as unhandled meanwhile
-      onProgress?.(bytesRead);
-    }
-    await inFlight;
-    await new Promise<void>((resolve) => req.end(resolve));
+    await pumpFile(fh, 0, size, req, {
+      bufferBytes: UPLOAD_BUFFER_BYTES,
+      onChunk: (chunk) => {
+        h.update(chunk);
+        onProgress?.(chunk.length);
+      },
+      closedMessage: 'the connection closed before the body was sent',
+      shortRead: (pos) => `${file} shrank while being uploaded (ended at ${pos} of ${size} bytes)`,
+    });
     return h.digest('hex');
   } catch (err) {
     req.destroy(err as Error);
     throw err;
   } finally {
-    req.off('close', onClose);
     await fh.close();
   }
 }

@@ -17,7 +17,7 @@ import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { ApiError } from '../api/errors.js';
 import { statusToError } from '../client/http-client.js';
-import { CoalescingFileSink, syncDirectories } from '../artifacts/index.js';
+import { CoalescingFileSink, processAlive, syncDirectories } from '../artifacts/index.js';
 
 /** What to fetch and what it must hash to. */
 export interface VerifiedDownload {
@@ -53,15 +53,6 @@ class DigestMismatch extends ApiError {
   }
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 /**
  * A temp path for `dest`: a partial of the same bytes left by a process that is gone is claimed
  * (renamed to our name, so two claimers cannot both get it) and its size returned; partials of
@@ -78,7 +69,7 @@ async function claimPartial(dest: string, sha256: string): Promise<{ tmp: string
     const p = path.join(dir, name);
     if (inFlight.has(p)) continue;
     const pid = Number(m[3]);
-    if (pid !== process.pid && alive(pid)) continue; // another pull is writing it
+    if (pid !== process.pid && processAlive(pid)) continue; // another pull is writing it
     if (m[2] !== sha256.slice(0, 16)) {
       await fsp.rm(p, { force: true });
       continue;
