@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/meta.js';
-import { setCondition } from '../api/conditions.js';
+import { withPlacementConflict } from '../runtime/kubernetes/placement.js';
 import { LOCAL_CLUSTER_NAME } from '../api/kinds/cluster.js';
 import { TrainingJobKind } from '../api/kinds/training-job.js';
 import type { TrainingJobSpec, TrainingJobStatus } from '../api/kinds/training-job-schema.js';
@@ -98,10 +98,8 @@ export class TrainingJobController implements Reconciler {
     }
 
     let status = st;
-    const conflict = adm.placement?.conflict;
-    if (conflict || st.conditions?.some((c) => c.type === 'PlacementConflict' && c.status === 'True')) {
-      status = { ...status, conditions: setCondition(status.conditions, conflict ? { type: 'PlacementConflict', status: 'True', reason: 'AnnotationIgnored', message: conflict } : { type: 'PlacementConflict', status: 'False', reason: 'Consistent', message: 'runs where its admitted flavor is' }, this.now().toISOString()) };
-    }
+    const conditions = withPlacementConflict(status.conditions, adm.placement?.conflict, this.now().toISOString());
+    if (conditions !== status.conditions) status = { ...status, conditions };
     if (!this.d.runtime.has(key, uid)) {
       status = await this.launch(key, job, spec, status, adm.local ? 'no admission controller answered; admitted locally' : `admitted by ClusterQueue ${adm.clusterQueue ?? ''}`.trim(), adm.gpus);
     }

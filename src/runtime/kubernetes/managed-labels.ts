@@ -14,6 +14,35 @@ export const PLACED_ANNOTATION = 'capstan.dev/placed-clusters';
 export function placedClustersOf(obj: { metadata: { annotations?: Record<string, string> } }): string[] {
   return (obj.metadata.annotations?.[PLACED_ANNOTATION] ?? '').split(',').filter(Boolean);
 }
+
+type Placeable<T> = T & { metadata: { annotations?: Record<string, string>; finalizers?: string[] } };
+
+/**
+ * The object with the cleanup finalizer and `clusters` added to its placed-clusters record, or
+ * undefined when it already has both: write it before creating anything on those clusters, so
+ * cleanup always knows where to look.
+ */
+export function withPlacement<T>(obj: Placeable<T>, clusters: string[]): Placeable<T> | undefined {
+  const placed = placedClustersOf(obj);
+  const added = clusters.filter((c) => !placed.includes(c));
+  const tracked = obj.metadata.finalizers?.includes(CLEANUP_FINALIZER) ?? false;
+  if (tracked && added.length === 0) return undefined;
+  return {
+    ...obj,
+    metadata: {
+      ...obj.metadata,
+      finalizers: tracked ? obj.metadata.finalizers : [...(obj.metadata.finalizers ?? []), CLEANUP_FINALIZER],
+      annotations: { ...(obj.metadata.annotations ?? {}), [PLACED_ANNOTATION]: [...placed, ...added].join(',') },
+    },
+  };
+}
+
+/** The object without its placed-clusters record and cleanup finalizer (everything on the clusters is gone). */
+export function withoutPlacement<T>(obj: Placeable<T>): Placeable<T> {
+  const annotations = { ...(obj.metadata.annotations ?? {}) };
+  delete annotations[PLACED_ANNOTATION];
+  return { ...obj, metadata: { ...obj.metadata, annotations, finalizers: (obj.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) } };
+}
 export { CLUSTER_ANNOTATION } from '../../api/kinds/cluster.js';
 /** Label keys set on every object Capstan creates. */
 export const LABELS = {

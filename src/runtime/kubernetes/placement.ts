@@ -5,9 +5,10 @@
  * flavor's nodes, so the pods go there. Both the TrainingJob controller (local runtime) and the
  * kubernetes runtime call this one function, so they always agree on who runs a job.
  */
+import { setCondition } from '../../api/conditions.js';
 import { CLUSTER_ANNOTATION, LOCAL_CLUSTER_NAME, NODE_CLUSTER_LABEL } from '../../api/kinds/cluster.js';
 import type { WorkloadAdmission } from '../../api/kinds/workload.js';
-import type { KubeObject } from '../../api/meta.js';
+import type { Condition, KubeObject } from '../../api/meta.js';
 import type { PodToleration } from './inference-manifests.js';
 
 /** Where an admitted workload runs, and why. */
@@ -56,6 +57,19 @@ export function placementOf(obj: { metadata: { annotations?: Record<string, stri
     flavor: first.flavor,
     ...(problems.length ? { conflict: `${problems.join('; ')}; it runs on ${first.cluster}, where its quota was admitted` } : {}),
   };
+}
+
+/**
+ * The job's conditions with `PlacementConflict` True while a placement has a conflict, turned
+ * False once it no longer has one, and untouched (the same array) when it never had one. Both
+ * status writers of a TrainingJob (local and kubernetes) use it.
+ */
+export function withPlacementConflict(conditions: Condition[] | undefined, conflict: string | undefined, now: string): Condition[] | undefined {
+  if (conflict) return setCondition(conditions, { type: 'PlacementConflict', status: 'True', reason: 'AnnotationIgnored', message: conflict }, now);
+  if (conditions?.some((c) => c.type === 'PlacementConflict' && c.status === 'True')) {
+    return setCondition(conditions, { type: 'PlacementConflict', status: 'False', reason: 'Consistent', message: 'runs where its admitted flavor is' }, now);
+  }
+  return conditions;
 }
 
 /**

@@ -6,6 +6,7 @@ import { ClusterKind, LOCAL_CLUSTER_NAME, type ClusterSpec } from '../../api/kin
 import type { KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
 import { KubernetesRuntime } from './kubernetes-runtime.js';
+import { placedClustersOf } from './managed-labels.js';
 
 export { targetClusterOf } from '../../api/kinds/cluster.js';
 
@@ -43,6 +44,17 @@ export class RuntimeRegistry {
       }
     }
     return out;
+  }
+
+  /**
+   * The runtimes of the clusters an object's placed-clusters annotation records (a recorded Cluster
+   * that no longer exists is skipped: nothing Capstan can reach); every kubernetes cluster for an
+   * object from before the annotation existed.
+   */
+  async placedRuntimes(obj: KubeObject): Promise<KubernetesRuntime[]> {
+    const names = placedClustersOf(obj);
+    if (names.length === 0) return this.allKubernetes();
+    return (await Promise.all(names.map((n) => this.byClusterName(n)))).filter((r): r is KubernetesRuntime => !!r);
   }
 
   /** The spec a runtime was built from (image, registryUrl). */

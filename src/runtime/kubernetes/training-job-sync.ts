@@ -30,8 +30,8 @@ import { isTerminal, statusForPhase, type TrainingPhase } from '../../training/j
 import { trainingJobInput } from './capstan-adapters.js';
 import { backoffDelayMs, classifyError } from './kube-errors.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
-import { CLEANUP_FINALIZER, PLACED_ANNOTATION, placedClustersOf } from './managed-labels.js';
-import { placementOf, podSetPlacement, type Placement } from './placement.js';
+import { CLEANUP_FINALIZER, PLACED_ANNOTATION, placedClustersOf, withoutPlacement, withPlacement } from './managed-labels.js';
+import { placementOf, podSetPlacement, withPlacementConflict, type Placement } from './placement.js';
 import type { RuntimeRegistry } from './runtime-registry.js';
 import type { SyncDefaults } from './sync-handlers.js';
 
@@ -51,8 +51,6 @@ export interface KubernetesTrainingDeps {
 }
 
 const RUNNING_POLL_MS = 10_000;
-
-const placedOn = (job: KubeObject): string[] => placedClustersOf(job);
 
 /** Reconciles TrainingJobs whose admission places them on a kubernetes Cluster. */
 export class KubernetesTrainingJobController implements Reconciler {
@@ -95,15 +93,9 @@ export class KubernetesTrainingJobController implements Reconciler {
       return { requeueAfterMs: this.backoff(key) };
     }
     // Record the cluster before anything is created there, so cleanup always knows where to look.
-    if (!tracked || !placedOn(job).includes(rt.clusterName)) {
-      await this.d.client.update(this.d.jobKind, {
-        ...job,
-        metadata: {
-          ...job.metadata,
-          finalizers: tracked ? job.metadata.finalizers : [...(job.metadata.finalizers ?? []), CLEANUP_FINALIZER],
-          annotations: { ...(job.metadata.annotations ?? {}), [PLACED_ANNOTATION]: [...placedOn(job), rt.clusterName].join(',') },
-        },
-      });
+    const placed = withPlacement(job, [rt.clusterName]);
+    if (placed) {
+      await this.d.client.update(this.d.jobKind, placed);
       return; // the update wakes us again with the new resourceVersion
     }
     return this.run(key, job, spec, st, adm, flavors, placement, rt);
@@ -119,7 +111,7 @@ export class KubernetesTrainingJobController implements Reconciler {
     let finished: { succeeded: boolean; message: string } | undefined;
     try {
       // A placement that moved: the old cluster's pods go first (a gang must not run twice).
-      for (const other of placedOn(job).filter((c) => c !== rt.clusterName)) {
+      for (const other of placedClustersOf(job).filter((c) => c !== rt.clusterName)) {
         const ort = await this.d.runtimes.byClusterName(other);
         if (ort && (await ort.deleteOwned(uid, 'TrainingJob')) > 0) return { requeueAfterMs: 1000 };
       }
@@ -230,20 +222,12 @@ export class KubernetesTrainingJobController implements Reconciler {
     const fresh = await this.d.client.tryGet(this.d.jobKind, job.metadata.namespace, job.metadata.name);
     if (!fresh || fresh.metadata.uid !== job.metadata.uid) return;
     // Only this controller (one reconcile per key at a time) adds them, so the fresh copy is safe to edit.
-    const annotations = { ...(fresh.metadata.annotations ?? {}) };
-    delete annotations[PLACED_ANNOTATION];
-    await this.d.client.update(this.d.jobKind, {
-      ...fresh,
-      metadata: { ...fresh.metadata, annotations, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) },
-    });
+    await this.d.client.update(this.d.jobKind, withoutPlacement(fresh));
   }
 
   private async deleteOnPlaced(job: KubeObject): Promise<number> {
-    const names = placedOn(job);
-    // An object from before the annotation existed: ask every cluster.
-    const rts = names.length ? (await Promise.all(names.map((n) => this.d.runtimes.byClusterName(n)))).filter((r): r is KubernetesRuntime => !!r) : await this.d.runtimes.allKubernetes();
     let left = 0;
-    for (const rt of rts) left += await rt.deleteOwned(job.metadata.uid, 'TrainingJob');
+    for (const rt of await this.d.runtimes.placedRuntimes(job)) left += await rt.deleteOwned(job.metadata.uid, 'TrainingJob');
     return left;
   }
 
@@ -262,9 +246,7 @@ export class KubernetesTrainingJobController implements Reconciler {
     const now = this.now().toISOString();
     let conds = next.conditions;
     for (const c of conditions) conds = setCondition(conds, c, now);
-    const had = next.conditions?.some((c) => c.type === 'PlacementConflict' && c.status === 'True');
-    if (placement.conflict) conds = setCondition(conds, { type: 'PlacementConflict', status: 'True', reason: 'AnnotationIgnored', message: placement.conflict }, now);
-    else if (had) conds = setCondition(conds, { type: 'PlacementConflict', status: 'False', reason: 'Consistent', message: 'runs where its admitted flavor is' }, now);
+    conds = withPlacementConflict(conds, placement.conflict, now);
     const status = { ...next, conditions: conds };
     if (JSON.stringify(status) === JSON.stringify(job.status ?? {})) return;
     await this.d.client.updateStatus(this.d.jobKind, { ...job, status });

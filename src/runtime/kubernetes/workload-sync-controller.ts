@@ -13,7 +13,7 @@ import type { EventRecorder } from '../../controllers/runtime/event-recorder.js'
 import { splitKey } from '../../controllers/runtime/informer.js';
 import { backoffDelayMs, classifyError } from './kube-errors.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
-import { CLEANUP_FINALIZER, PLACED_ANNOTATION, placedClustersOf } from './managed-labels.js';
+import { CLEANUP_FINALIZER, withoutPlacement, withPlacement } from './managed-labels.js';
 import type { RuntimeRegistry } from './runtime-registry.js';
 
 /** What a kind contributes: where it runs, how it is applied, what status it reports. */
@@ -57,17 +57,9 @@ export class WorkloadSyncController implements Reconciler {
     const targets = await this.handler.targets(obj, this.runtimes);
     if (targets.length === 0) return;
     // Record the clusters before anything is applied there, so cleanup asks only those.
-    const placed = placedClustersOf(obj);
-    const added = targets.map((t) => t.clusterName).filter((c) => !placed.includes(c));
-    if (!hasFinalizer || added.length) {
-      await this.client.update(kind, {
-        ...obj,
-        metadata: {
-          ...obj.metadata,
-          finalizers: hasFinalizer ? obj.metadata.finalizers : [...(obj.metadata.finalizers ?? []), CLEANUP_FINALIZER],
-          annotations: { ...(obj.metadata.annotations ?? {}), [PLACED_ANNOTATION]: [...placed, ...added].join(',') },
-        },
-      });
+    const tracked = withPlacement(obj, targets.map((t) => t.clusterName));
+    if (tracked) {
+      await this.client.update(kind, tracked);
       return; // the update wakes us again with the new resourceVersion
     }
     const ts = this.now().toISOString();
@@ -121,10 +113,7 @@ export class WorkloadSyncController implements Reconciler {
   private async cleanup(key: string, obj: KubeObject): Promise<ReconcileResult | void> {
     let remaining = 0;
     try {
-      const names = placedClustersOf(obj);
-      // A recorded Cluster that no longer exists has nothing Capstan can reach: skipped.
-      const rts = names.length ? (await Promise.all(names.map((n) => this.runtimes.byClusterName(n)))).filter((r): r is KubernetesRuntime => !!r) : await this.runtimes.allKubernetes();
-      for (const rt of rts) remaining += await rt.deleteOwned(obj.metadata.uid, obj.kind);
+      for (const rt of await this.runtimes.placedRuntimes(obj)) remaining += await rt.deleteOwned(obj.metadata.uid, obj.kind);
     } catch (err) {
       const f = classifyError(err);
       const n = this.attempts.get(key) ?? 0;
@@ -137,8 +126,6 @@ export class WorkloadSyncController implements Reconciler {
     await this.handler.onDeleted?.(obj);
     const fresh = await this.client.tryGet(this.handler.kind, obj.metadata.namespace, obj.metadata.name);
     if (!fresh || fresh.metadata.uid !== obj.metadata.uid) return;
-    const annotations = { ...(fresh.metadata.annotations ?? {}) };
-    delete annotations[PLACED_ANNOTATION];
-    await this.client.update(this.handler.kind, { ...fresh, metadata: { ...fresh.metadata, annotations, finalizers: (fresh.metadata.finalizers ?? []).filter((f) => f !== CLEANUP_FINALIZER) } });
+    await this.client.update(this.handler.kind, withoutPlacement(fresh));
   }
 }
