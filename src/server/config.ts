@@ -21,6 +21,14 @@ const configSchema = z
     maxBodyBytes: z.coerce.number().int().min(1024).default(3 * 1024 * 1024),
     eventRetention: z.coerce.number().int().min(1000).default(100_000),
     demo: z.boolean().default(false),
+    /** Serve /metrics without a token. */
+    metricsPublic: z.coerce.boolean().default(false),
+    /** Dashboard sessions last this long. */
+    sessionTtlHours: z.coerce.number().min(0.1).max(24 * 30).default(12),
+    /** Mark cookies Secure (set when the server is reached over TLS). */
+    secureCookies: z.coerce.boolean().default(false),
+    /** Audit records older than this are deleted. */
+    auditRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
   })
   .strict();
 
@@ -36,6 +44,10 @@ const ENV: Record<string, keyof z.input<typeof configSchema>> = {
   CAPSTAN_ADMIN_TOKEN: 'adminToken',
   CAPSTAN_LOG_LEVEL: 'logLevel',
   CAPSTAN_MAX_BODY_BYTES: 'maxBodyBytes',
+  CAPSTAN_METRICS_PUBLIC: 'metricsPublic',
+  CAPSTAN_SESSION_TTL_HOURS: 'sessionTtlHours',
+  CAPSTAN_SECURE_COOKIES: 'secureCookies',
+  CAPSTAN_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
 };
 
 /** Merges the sources in precedence order and validates; errors name the setting. */

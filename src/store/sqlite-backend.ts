@@ -10,6 +10,9 @@ import {
   WatchGoneError,
   ownerUids,
   rowKey,
+  type AuditQuery,
+  type AuditRecordRow,
+  type AuditRow,
   type ListQuery,
   type ObjectKey,
   type StorageBackend,
@@ -42,6 +45,10 @@ CREATE INDEX IF NOT EXISTS objects_ns ON objects (ns);
 CREATE TABLE IF NOT EXISTS events (
   rv INTEGER PRIMARY KEY, type TEXT NOT NULL, resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, user TEXT NOT NULL, verb TEXT NOT NULL,
+  resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
 `;
 
 /** SQLite implementation of StorageBackend. */
@@ -203,6 +210,29 @@ export class SqliteBackend implements StorageBackend {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.stmts.setMeta.run(key, value);
+  }
+
+  async appendAudit(rows: AuditRow[]): Promise<void> {
+    const insert = this.db.prepare('INSERT INTO audit (time, user, verb, resource, ns, name, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
+    this.db.transaction(() => {
+      for (const r of rows) insert.run(r.time, r.user, r.verb, r.resource, r.namespace, r.name, r.data);
+    })();
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditRecordRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, time, user, verb, resource, ns AS namespace, name, data FROM audit
+         WHERE (@since IS NULL OR time >= @since) AND (@until IS NULL OR time < @until) AND (@user IS NULL OR user = @user)
+           AND (@resource IS NULL OR resource = @resource) AND (@ns IS NULL OR ns = @ns) AND (@before IS NULL OR id < @before)
+         ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ since: q.since ?? null, until: q.until ?? null, user: q.user ?? null, resource: q.resource ?? null, ns: q.namespace ?? null, before: q.beforeId ?? null, limit: q.limit });
+    return rows as AuditRecordRow[];
+  }
+
+  async pruneAudit(before: string): Promise<number> {
+    return this.db.prepare('DELETE FROM audit WHERE time < ?').run(before).changes;
   }
 
   async compact(keep: number): Promise<number> {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { AdminOnlyAuthorizer, TokenAuthenticator } from '../../src/server/auth.js';
+import { TokenAuthenticator } from '../../src/server/auth.js';
+import { RoleAuthorizer } from '../../src/server/role-authorizer.js';
 import { ScopedTokens, scopeAllows } from '../../src/server/scoped-tokens.js';
 import { SqliteBackend } from '../../src/store/sqlite-backend.js';
 import { modelReadScope } from '../../src/runtime/kubernetes/registry-token.js';
@@ -49,7 +50,7 @@ test('tokens: issued, authenticated with their scope, replaced and revoked; the 
     assert.equal(s1?.name, 'token:InferenceService/team-a/svc');
     assert.deepEqual(s1?.scope, scope);
     assert.ok(!s1?.groups.includes('system:masters'));
-    const authz = new AdminOnlyAuthorizer();
+    const authz = new RoleAuthorizer({ clusterRole: () => undefined, projectRole: () => undefined });
     assert.equal((await authz.authorize(s1!, get('capstan.dev/models', 'digits'))).allowed, true);
     assert.equal((await authz.authorize(s1!, { verb: 'create', resource: 'capstan.dev/projects' })).allowed, false);
     assert.equal((await authz.authorize((await authn.authenticate(`Bearer ${createdToken}`))!, { verb: 'create', resource: 'capstan.dev/projects' })).allowed, true);

@@ -14,7 +14,7 @@ import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { TrainingJobKind } from '../../src/api/kinds/training-job.js';
 import { buildMlpOnnx } from '../../src/onnx/index.js';
 import { dashboardDir } from '../../src/web/dashboard-files.js';
-import { condTrue, waitFor, writeModel } from '../serving-control/isvc-helpers.js';
+import { condTrue, waitFor, writeModel, useGatewayToken } from '../serving-control/isvc-helpers.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { artifactsDir, browserUnavailable, launchBrowser } from './browser.js';
 import { unlabelledControls } from './page-checks.js';
@@ -39,6 +39,7 @@ describe('dashboard live pages in a real browser', { skip }, () => {
   before(async () => {
     if (missing) throw new Error(`dashboard browser tests cannot run in CI: ${missing}`);
     tp = await startTestPlatform();
+    useGatewayToken(tp.token);
     work = mkdtempSync(join(tmpdir(), 'capstan-web-live-'));
     shots = artifactsDir(work);
     browser = await launchBrowser();
