@@ -90,9 +90,8 @@ export const RULE_TABLE: Array<{ role: ProjectRole | ClusterRole | 'signed-in'; 
 export function decide(facts: SubjectFacts, action: RuleAction): Decision {
   const what = `${action.verb} ${action.resource.replace(/^capstan\.dev\//, '')}${action.subresource ? `/${action.subresource}` : ''}`;
   const lim = facts.limit;
-  if (action.resource === TOKENS && (action.verb === 'create' || action.verb === 'update' || action.verb === 'patch')) {
-    return { allowed: false, reason: 'tokens are issued through /auth/tokens (capstan tokens create), not written directly' };
-  }
+  const direct = directTokenWrite(action);
+  if (direct) return direct;
   const ns = action.namespace ?? (action.resource === PROJECTS ? action.name : undefined);
   if (lim?.project !== undefined && ns !== lim.project) {
     if (ns === undefined && signedInMay(facts, action)) return { allowed: true };
@@ -113,6 +112,14 @@ export function decide(facts: SubjectFacts, action: RuleAction): Decision {
   if (signedInMay(facts, action)) return { allowed: true };
   if (ns !== undefined) return { allowed: false, reason: `user "${facts.user}" has no role in project ${ns}` };
   return { allowed: false, reason: `user "${facts.user}" may not ${what}` };
+}
+
+/** Refuses writing ApiTokens through the generic routes (whoever asks: the token's secret would not exist). */
+export function directTokenWrite(action: RuleAction): Decision | undefined {
+  if (action.resource === TOKENS && (action.verb === 'create' || action.verb === 'update' || action.verb === 'patch')) {
+    return { allowed: false, reason: 'tokens are issued through /auth/tokens (capstan tokens create), not written directly' };
+  }
+  return undefined;
 }
 
 /** What any signed-in subject may do outside projects. */
