@@ -68,7 +68,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
   const c = deps.client;
   const st = req as FastifyRequest & { audit?: Record<string, unknown> };
   const noteAudit = (obj: KubeObject | undefined, diff?: unknown) => {
-    st.audit = { kind: kind.kind, ...(obj?.metadata.uid ? { uid: obj.metadata.uid } : {}), ...(diff !== undefined ? { diff } : {}) };
+    st.audit = { kind: kind.kind, ...(obj ? { name: obj.metadata.name, uid: obj.metadata.uid } : {}), ...(diff !== undefined ? { diff } : {}) };
   };
   const before = async (): Promise<KubeObject | undefined> => (p.name === undefined ? undefined : c.get(kind, ns, p.name).catch(() => undefined));
   const filter = deps.authorizer.listFilter?.(subject, kind.resource);

@@ -47,6 +47,7 @@ const ALLOWED: Record<string, string[]> = {
   sim: ['scheduler', 'api'],
   client: ['api', 'store'],
   controllers: ['api', 'client', 'store'],
+  tenancy: [],
 };
 const PURE = ['scheduler', 'autoscaler'];
 /** Pure leaf modules any layer may use: Kubernetes quantities are vocabulary, kept beside the scheduler that needs them most. */

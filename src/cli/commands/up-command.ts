@@ -26,8 +26,8 @@ export async function upCommand(flags: UpFlags, out: (s: string) => void, afterS
   out(`  Capstan is running (${cfg.databaseUrl ? 'PostgreSQL' : `SQLite in ${cfg.dataDir}`}, local runtime)`);
   out('');
   out(`  API and dashboard:  ${platform.url}`);
-  out(`  Admin token:        ${platform.adminToken ?? `(unchanged; see ${platform.adminTokenFile})`}`);
-  out(`  Token file:         ${platform.adminTokenFile} (mode 0600)`);
+  // Secrets stay in their files (stdout is often a log): the paths are printed, never the values.
+  out(`  Admin token:        in ${platform.adminTokenFile} (mode 0600)${platform.adminToken ? ', made now' : ''}`);
   out(`  Admin user:         admin (dashboard sign-in); password in ${platform.adminPasswordFile} (mode 0600)`);
   out('');
   out(`  Try:  curl -H "Authorization: Bearer $(cat ${platform.adminTokenFile})" ${platform.url}/apis/capstan.dev/v1alpha1/projects`);
