@@ -47,7 +47,7 @@ describe('dashboard live pages in a real browser', { skip }, () => {
     page = await ctx.newPage();
     await page.goto(ui(''));
     await page.getByLabel('API token').fill(tp.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with a token' }).click();
     await page.locator('[data-ready="true"]').waitFor();
   });
   after(async () => {
@@ -168,7 +168,7 @@ describe('dashboard live pages in a real browser', { skip }, () => {
       const phone = await phoneCtx.newPage();
       await phone.goto(ui(''));
       await phone.getByLabel('API token').fill(tp.token);
-      await phone.getByRole('button', { name: 'Sign in' }).click();
+      await phone.getByRole('button', { name: 'Sign in with a token' }).click();
       await phone.locator('[data-ready="true"]').waitFor();
       for (const p of ['p/default/inferenceservices/sum', 'p/default/trainingjobs/from-form', 'p/default/trainingjobs/~new', 'p/default/models']) {
         await phone.goto(ui(p));
