@@ -2,8 +2,9 @@
  * The audit log: every mutation (and login, failed login, token issue and revoke) as a record of
  * who, when, what, from where, with what outcome and which spec change, under a correlation id
  * that links the requests and controller actions of one flow. Records are buffered and written in
- * batches (every `flushMs`, or sooner when `maxBuffer` are waiting) so the API's write path pays
- * no extra fsync per request; a kill -9 loses at most the last `flushMs` of records (docs/tenancy.md).
+ * batches (every `flushMs`, or sooner when `maxBuffer` are waiting; on SQLite they join the store's next
+ * group commit) so the API's write path pays no fsync of its own per request; a kill -9 loses at
+ * most the last `flushMs` of records (docs/tenancy.md).
  * Secrets never reach it: values under secret-looking keys and anything shaped like a Capstan
  * token are replaced before a record is buffered.
  */
@@ -80,7 +81,8 @@ export function specDiff(before: unknown, after: unknown, path = '', out: Record
 export interface AuditLogOptions {
   flushMs?: number;
   maxBuffer?: number;
-  log?: Logger;
+  /** False keeps nothing (to measure the log's cost). */
+  enabled?: boolean;
 }
 
 /** Buffers audit records and writes them to the store in batches. */
@@ -90,14 +92,17 @@ export class AuditLog {
   private flushing: Promise<void> = Promise.resolve();
   private readonly flushMs: number;
   private readonly maxBuffer: number;
+  private readonly enabled: boolean;
 
   constructor(private readonly backend: StorageBackend, opts: AuditLogOptions = {}, private readonly log?: Logger) {
-    this.flushMs = opts.flushMs ?? 100;
+    this.flushMs = opts.flushMs ?? 50;
     this.maxBuffer = opts.maxBuffer ?? 1000;
+    this.enabled = opts.enabled ?? true;
   }
 
   /** Queues a record (its diff and message are redacted here). */
   record(r: AuditRecord): void {
+    if (!this.enabled) return;
     const clean: AuditRecord = { ...r, ...(r.diff !== undefined ? { diff: redactSecrets(r.diff) } : {}), ...(r.message !== undefined ? { message: String(redactSecrets(r.message)) } : {}) };
     this.buffer.push(clean);
     if (this.buffer.length >= this.maxBuffer) void this.flush();

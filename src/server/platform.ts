@@ -92,7 +92,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   const accounts = new UserAccounts(client, backend);
   const adminPasswordFile = join(cfg.dataDir, 'admin.password');
   const { createdPassword: adminPassword } = await ensureAdminUser(client, accounts, adminPasswordFile);
-  const audit = new AuditLog(backend, {}, log.child({ component: 'audit' }));
+  const audit = new AuditLog(backend, { enabled: cfg.audit }, log.child({ component: 'audit' }));
   const authorizer = new RoleAuthorizer(index);
 
   const manager = new ControllerManager(client, log);

@@ -59,6 +59,8 @@ export class SqliteBackend implements StorageBackend {
   private rv: number;
   private compactedRv: number;
   private pending: PendingCommit[] = [];
+  /** Audit rows waiting for the next group commit (they share its transaction and fsync). */
+  private pendingAudit: { rows: AuditRow[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
   private readonly listeners = new Set<(ev: StoreEvent) => void>();
   private closed = false;
@@ -78,6 +80,7 @@ export class SqliteBackend implements StorageBackend {
       insert: this.db.prepare('INSERT INTO objects (resource, ns, name, rv, owners, data) VALUES (?, ?, ?, ?, ?, ?)'),
       update: this.db.prepare('UPDATE objects SET rv = ?, owners = ?, data = ? WHERE resource = ? AND ns = ? AND name = ?'),
       del: this.db.prepare('DELETE FROM objects WHERE resource = ? AND ns = ? AND name = ?'),
+      audit: this.db.prepare('INSERT INTO audit (time, user, verb, resource, ns, name, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       event: this.db.prepare('INSERT INTO events (rv, type, resource, ns, name, data) VALUES (?, ?, ?, ?, ?, ?)'),
       // A row-value comparison, not a string one: "a-b/x" sorts after "a/z" by (ns, name) but before it as text.
       listAll: this.db.prepare('SELECT data FROM objects WHERE resource = ? AND (ns, name) > (?, ?) ORDER BY ns, name LIMIT ?'),
@@ -129,34 +132,41 @@ export class SqliteBackend implements StorageBackend {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ ops, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate, not a timer: writers that arrived in this turn share the transaction,
-        // and a lone writer waits for no clock.
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not a timer: writers that arrived in this turn share the transaction,
+    // and a lone writer waits for no clock.
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.pendingAudit.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
+      const audits = this.pendingAudit.splice(0);
       const startRv = this.rv;
       const events: StoreEvent[] = [];
       let results: WriteResult[][] = [];
       try {
         this.db.transaction(() => {
           results = batch.map((p) => p.ops.map((op) => this.applyOne(op, events)));
+          for (const a of audits) for (const r of a.rows) this.stmts.audit.run(r.time, r.user, r.verb, r.resource, r.namespace, r.name, r.data);
         })();
       } catch (err) {
         // The transaction rolled back: nothing in this batch happened.
         this.rv = startRv;
         for (const p of batch) p.reject(err);
+        for (const a of audits) a.reject(err);
         continue;
       }
       for (const ev of events) for (const l of this.listeners) l(ev);
       batch.forEach((p, i) => p.resolve(results[i]));
+      for (const a of audits) a.resolve();
     }
   }
 
@@ -212,11 +222,13 @@ export class SqliteBackend implements StorageBackend {
     this.stmts.setMeta.run(key, value);
   }
 
-  async appendAudit(rows: AuditRow[]): Promise<void> {
-    const insert = this.db.prepare('INSERT INTO audit (time, user, verb, resource, ns, name, data) VALUES (?, ?, ?, ?, ?, ?, ?)');
-    this.db.transaction(() => {
-      for (const r of rows) insert.run(r.time, r.user, r.verb, r.resource, r.namespace, r.name, r.data);
-    })();
+  /** Audit rows ride on the next group commit: no transaction or fsync of their own. */
+  appendAudit(rows: AuditRow[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.pendingAudit.push({ rows, resolve, reject });
+      this.scheduleFlush();
+    });
   }
 
   async queryAudit(q: AuditQuery): Promise<AuditRecordRow[]> {

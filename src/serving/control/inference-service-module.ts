@@ -10,9 +10,10 @@ import type { KubeObject } from '../../api/meta.js';
 import { ModelCache, type BlobStore } from '../../artifacts/index.js';
 import { openRegistryBlobStore, registryOptionsFromEnv } from '../../registry/registry-options.js';
 import { LocalRuntime, ProcessLedger } from '../../runtime/local/index.js';
-import type { PlatformContext, PlatformModule } from '../../server/platform-module.js';
-import { Gateway, type InferAuthorizer } from '../gateway/index.js';
+import type { PlatformModule } from '../../server/platform-module.js';
+import { Gateway } from '../gateway/index.js';
 import { autoscaleTick, wakeService, type AutoscaleLoopDeps } from './autoscale-loop.js';
+import { inferAuthorizer } from './infer-authorizer.js';
 import { InferenceServiceReconciler } from './isvc-reconciler.js';
 import { registerIsvcLogRoutes } from './isvc-log-routes.js';
 import { registerIsvcMetricsRoutes } from './isvc-metrics-routes.js';
@@ -69,7 +70,7 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
       }
       const resolver = new ModelResolver({ cache, client: ctx.client, registryStore, downloadDir: join(ctx.cfg.dataDir, 'model-cache-downloads') });
       const recorder = ctx.recorder('inferenceservice-controller');
-      const gateway = new Gateway({ logger: ctx.log.child({ component: 'gateway' }), registry: ctx.metrics, wakeTimeoutMs: opts.wakeTimeoutMs, authorize: inferAuthorizer(ctx) });
+      const gateway = new Gateway({ logger: ctx.log.child({ component: 'gateway' }), registry: ctx.metrics, wakeTimeoutMs: opts.wakeTimeoutMs, authorize: inferAuthorizer(ctx.authenticate, ctx.authorizer) });
       let gatewayUrl: string | undefined;
       let enqueue: (key: string) => void = () => undefined;
       const keyOfProcess = (id: string): string => id.split('/').slice(0, 2).join('/');
@@ -149,14 +150,3 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
 /** Installs the inference-services capability with its default settings. */
 export const inferenceServiceModule: PlatformModule = createInferenceServiceModule();
 
-/** The gateway's check: a token whose subject may `infer` on the service's project (401 without one, 403 with the wrong one). */
-function inferAuthorizer(ctx: PlatformContext): InferAuthorizer {
-  return async (authorization, project, service) => {
-    if (!authorization) return { ok: false, code: 401, message: `service "${service}" is private: send Authorization: Bearer <token> with infer in project ${project} (or set spec.public: true)` };
-    const r = await ctx.authenticate(authorization);
-    if (!r) return { ok: false, code: 401, message: 'the bearer token is not valid' };
-    if ('error' in r) return { ok: false, code: 401, message: r.error };
-    const d = ctx.authorizer.decide(r.subject, { verb: 'create', resource: InferenceServiceKind.resource, namespace: project, name: service, subresource: 'infer' });
-    return d.allowed ? { ok: true } : { ok: false, code: 403, message: `infer on service "${service}" is forbidden: ${d.reason}` };
-  };
-}
