@@ -14,7 +14,7 @@ import { ApiMetrics } from './api-metrics.js';
 import type { AuditLog, AuditRecord } from './audit-log.js';
 import { CSRF_COOKIE, CSRF_HEADER, parseCookies, registerAuthRoutes, SESSION_COOKIE, type AuthRouteDeps } from './auth-routes.js';
 import { TokenAuthenticator, type Authorizer, type Subject } from './auth.js';
-import { sendError } from './http-errors.js';
+import { clientErrorHandler, sendError } from './http-errors.js';
 import { actionForRequest } from './path-authorization.js';
 import { registerResourceRoutes } from './resource-routes.js';
 
@@ -72,6 +72,8 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     // Errors fastify raises before routing (a URL that is not valid percent-encoding, ...)
     // are answered as Status like everything else.
     frameworkErrors: (err, req, reply) => sendError(err, req, reply, deps.log),
+    // ...and so are requests node's parser refuses (bad Content-Length, chunking, a cut body).
+    clientErrorHandler: clientErrorHandler(deps.log),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   });
 

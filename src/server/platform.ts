@@ -27,6 +27,7 @@ import { RoleAuthorizer } from './role-authorizer.js';
 import { TenancyIndex } from './tenancy-index.js';
 import { UserAccounts } from './user-accounts.js';
 import type { ListenInfo, PlatformContext, PlatformModule } from './platform-module.js';
+import { actionObjectReader } from './scoped-tokens.js';
 import { PLATFORM_MODULES } from './platform-modules.js';
 import type { ServerConfig } from './config.js';
 import { CAPSTAN_VERSION } from './version.js';
@@ -93,7 +94,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   const adminPasswordFile = join(cfg.dataDir, 'admin.password');
   const { createdPassword: adminPassword } = await ensureAdminUser(client, accounts, adminPasswordFile);
   const audit = new AuditLog(backend, { enabled: cfg.audit }, log.child({ component: 'audit' }));
-  const authorizer = new RoleAuthorizer(index);
+  const authorizer = new RoleAuthorizer(index, actionObjectReader(client, kinds));
 
   const manager = new ControllerManager(client, log);
   const events = new EventRecorder(client, 'capstan-controller-manager', log);

@@ -13,6 +13,7 @@ import type { LocalClient } from '../client/local-client.js';
 import { CREATED_BY_ANNOTATION } from '../store/object-store.js';
 import { specDiff } from './audit-log.js';
 import type { Action, Authorizer, Subject } from './auth.js';
+import { singleValuedQuery, parseLimit, parseNameFieldSelector, parseResourceVersion, parseTimeoutSeconds } from './query-params.js';
 import { streamWatch } from './watch-stream.js';
 
 interface RouteParams {
@@ -58,7 +59,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
   if (p.subresource !== undefined && (p.subresource !== 'status' || !kind.status)) {
     throw new ApiError('NotFound', `${kind.kind} has no subresource "${p.subresource.slice(0, 40)}"`);
   }
-  const q = req.query as Record<string, string | undefined>;
+  const q = singleValuedQuery(req.query);
   const subject = (req as FastifyRequest & { subject: Subject }).subject;
   const ns = p.namespace;
   const authorize = async (verb: Action['verb']) => {
@@ -77,12 +78,14 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
     case 'GET': {
       if (p.name === undefined) {
         const listOpts = { namespace: ns, labelSelector: q.labelSelector, limit: parseLimit(q.limit), continue: q.continue };
+        const resourceVersion = parseResourceVersion(q.resourceVersion);
         if (q.watch === 'true' || q.watch === '1') {
           await authorize('watch');
-          const fieldName = q.fieldSelector ? parseNameFieldSelector(q.fieldSelector) : undefined;
+          const fieldName = parseNameFieldSelector(q.fieldSelector);
+          const timeoutSeconds = parseTimeoutSeconds(q.timeoutSeconds);
           await streamWatch(req, reply, deps.log, (onEvent, onError) =>
-            c.watch(kind, { namespace: ns, labelSelector: q.labelSelector, resourceVersion: q.resourceVersion, name: fieldName }, filter ? (ev) => filter(ev.object) && onEvent(ev) : onEvent, onError),
-            parseTimeout(q.timeoutSeconds));
+            c.watch(kind, { namespace: ns, labelSelector: q.labelSelector, resourceVersion, name: fieldName }, filter ? (ev) => filter(ev.object) && onEvent(ev) : onEvent, onError),
+            timeoutSeconds);
           return reply;
         }
         await authorize('list');
@@ -141,7 +144,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
     case 'DELETE': {
       await authorize('delete');
       const opts = (req.body && typeof req.body === 'object' ? req.body : {}) as { preconditions?: { resourceVersion?: string } };
-      const deleted = await c.delete(kind, ns, p.name!, { resourceVersion: opts.preconditions?.resourceVersion ?? q.resourceVersion });
+      const deleted = await c.delete(kind, ns, p.name!, { resourceVersion: opts.preconditions?.resourceVersion ?? parseResourceVersion(q.resourceVersion) });
       noteAudit(deleted);
       return deleted;
     }
@@ -163,25 +166,3 @@ function requireBody(body: unknown): unknown {
   if (body === undefined || body === null || body === '') throw badRequest('a request body is required', 'body');
   return body;
 }
-
-function parseLimit(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`limit must be a non-negative integer, got "${v.slice(0, 40)}"`, 'limit');
-  return n;
-}
-
-function parseTimeout(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`timeoutSeconds must be a non-negative integer, got "${v.slice(0, 40)}"`, 'timeoutSeconds');
-  return n;
-}
-
-/** Only `metadata.name=X` is supported, which is what `kubectl get -w NAME` sends. */
-function parseNameFieldSelector(v: string): string {
-  const m = /^metadata\.name=([a-z0-9.-]+)$/.exec(v);
-  if (!m) throw badRequest(`unsupported fieldSelector "${v.slice(0, 80)}": only metadata.name=NAME`, 'fieldSelector');
-  return m[1];
-}
-

@@ -8,7 +8,7 @@ import { ProjectKind } from '../api/kinds/project.js';
 import type { KubeObject } from '../api/meta.js';
 import { decide, directTokenWrite, projectVisible, type Decision, type SubjectFacts } from '../tenancy/roles.js';
 import type { Action, Authorizer, Subject } from './auth.js';
-import { scopeAllows } from './scoped-tokens.js';
+import { authorizeScope, scopeAllows, type ActionObjectReader } from './scoped-tokens.js';
 import type { TenancyIndex } from './tenancy-index.js';
 
 /** The lookups the authorizer makes (TenancyIndex provides them). */
@@ -16,9 +16,14 @@ export type RoleLookup = Pick<TenancyIndex, 'clusterRole' | 'projectRole'>;
 
 /** Role-based authorization over the tenancy index. */
 export class RoleAuthorizer implements Authorizer {
-  constructor(private readonly index: RoleLookup) {}
+  /** `readObject` lets scoped tokens' model rules see the object they name (scoped-tokens.ts); without it they refuse. */
+  constructor(private readonly index: RoleLookup, private readonly readObject?: ActionObjectReader) {}
 
   async authorize(subject: Subject, action: Action): Promise<Decision> {
+    if (subject.scope && this.readObject) {
+      const d = await authorizeScope(subject.scope, action, this.readObject);
+      return d.allowed ? { allowed: true } : { allowed: false, reason: d.reason ?? 'not allowed' };
+    }
     return this.decide(subject, action);
   }
 
