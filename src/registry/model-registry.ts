@@ -231,7 +231,7 @@ export class ModelRegistry {
    * appending the move to the history. `expectedFrom` makes it a compare-and-swap (409 if the
    * alias moved meanwhile). Returns the updated Model.
    */
-  async moveAlias(namespace: string, model: string, alias: string, to: string | null, by: string, reason: string, opts: { rollback?: boolean; expectedFrom?: string | null } = {}): Promise<KubeObject> {
+  async moveAlias(namespace: string, model: string, alias: string, to: string | null, by: string, reason: string, opts: { rollback?: boolean; expectedFrom?: string | null; correlationId?: string } = {}): Promise<KubeObject> {
     const p = aliasNameProblem(alias);
     if (p) throw invalid('Model', model, [{ field: 'alias', message: p }]);
     if (to !== null) {
@@ -253,7 +253,7 @@ export class ModelRegistry {
         throw new ApiError('Conflict', `alias ${alias} of model ${model} points at ${from ?? 'nothing'}, not ${opts.expectedFrom ?? 'nothing'}: it moved meanwhile`, { kind: 'Model', name: model });
       }
       if (to === null && from === null) throw new ApiError('NotFound', `model ${model} has no alias "${alias}"`, { kind: 'Model', name: model });
-      const next = applyAliasMove(status, { alias, to, by, reason, rollback: opts.rollback }, this.now().toISOString());
+      const next = applyAliasMove(status, { alias, to, by, reason, rollback: opts.rollback, correlationId: opts.correlationId }, this.now().toISOString());
       if (!next.move) return cur;
       try {
         const updated = await this.deps.client.updateStatus(ModelKind, { ...cur, status: next.status });
@@ -267,14 +267,14 @@ export class ModelRegistry {
   }
 
   /** Moves `alias` back to the version it pointed at before (walking further back on repeats). */
-  async rollbackAlias(namespace: string, model: string, alias: string, by: string, reason: string): Promise<KubeObject> {
+  async rollbackAlias(namespace: string, model: string, alias: string, by: string, reason: string, correlationId?: string): Promise<KubeObject> {
     const cur = await this.deps.client.get(ModelKind, namespace, model);
     const status = (cur.status ?? {}) as ModelStatus;
     const from = status.aliases?.[alias]?.version;
     if (from === undefined) throw new ApiError('NotFound', `model ${model} has no alias "${alias}"`, { kind: 'Model', name: model });
     const target = rollbackTarget(status.aliasHistory ?? [], alias);
     if (target === undefined) throw new ApiError('Conflict', `alias ${alias} of model ${model} has no earlier version to roll back to`, { kind: 'Model', name: model });
-    return this.moveAlias(namespace, model, alias, target, by, reason || `rollback from ${from}`, { rollback: true, expectedFrom: from });
+    return this.moveAlias(namespace, model, alias, target, by, reason || `rollback from ${from}`, { rollback: true, expectedFrom: from, correlationId });
   }
 
   /** Objects in the project labelled `capstan.dev/model-version=<name>`, as `Kind/name` (sorted). */

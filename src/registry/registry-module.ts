@@ -29,7 +29,7 @@ export function createRegistryModule(overrides: Partial<RegistryOptions> = {}, e
       const gcDeleted = counter('capstan_registry_gc_deleted_blobs_total', 'Blobs deleted by the garbage collector');
       const gcFreed = counter('capstan_registry_gc_freed_bytes_total', 'Bytes freed by the garbage collector');
 
-      registerRegistryRoutes(ctx.app, { registry, subjectOf: ctx.subjectOf, pushes });
+      registerRegistryRoutes(ctx.app, { registry, subjectOf: ctx.subjectOf, correlationOf: ctx.correlationOf, pushes });
       registerArtifactRoutes(ctx.app, { registry, maxArtifactBytes: opts.maxArtifactBytes, subjectOf: ctx.subjectOf, uploadedBytes, downloads });
       installWriteGuards(ctx.app, registry);
 

@@ -34,6 +34,8 @@ export interface PlatformContext {
   metrics: Registry;
   /** The fastify app: routes added here share auth, errors and metrics. */
   app: FastifyInstance;
+  /** The request's correlation id (X-Capstan-Correlation-Id, or the one the server made). */
+  correlationOf(req: unknown): string | undefined;
   /** The authenticated subject of a request (undefined on public paths). */
   subjectOf(req: unknown): Subject | undefined;
   /** Authenticates an Authorization header value outside the API server (the gateway's data plane); undefined for no or unknown credentials. */

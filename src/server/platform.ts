@@ -109,6 +109,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
       cfg, log, client, kinds, manager, backend, app,
       metrics: metrics.registry,
       subjectOf: (req) => (req as { subject?: Subject }).subject,
+      correlationOf: (req) => (req as { correlationId?: string }).correlationId,
       authorizer,
       audit,
       authenticate: async (h) => {

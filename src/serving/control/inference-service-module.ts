@@ -2,6 +2,7 @@
  * The inference-services capability's platform module: the gateway (on cfg.gatewayPort), the local runtime that
  * runs replicas, the model cache, the InferenceService controller, the autoscaler loop and the log route.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { InferenceServiceKind, type InferenceServiceSpec } from '../../api/kinds/inference-service.js';
 import { ModelVersionKind, type ModelVersionSpec } from '../../api/kinds/model-version.js';
@@ -92,6 +93,22 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
         client: ctx.client, runtime, gateway, resolver, recorder, log, paths, services,
         gatewayUrl: () => gatewayUrl,
         enqueue: (key) => enqueue(key),
+        onRollout: (svc, revision, model, correlationId) =>
+          ctx.audit.record({
+            time: new Date().toISOString(),
+            user: 'system:controller:inferenceservice',
+            verb: 'rollout',
+            resource: InferenceServiceKind.resource,
+            kind: InferenceServiceKind.kind,
+            namespace: svc.metadata.namespace,
+            name: svc.metadata.name,
+            uid: svc.metadata.uid,
+            source: 'controller',
+            outcome: 'success',
+            code: 200,
+            correlationId: correlationId ?? randomUUID(),
+            diff: { revision, model: model.modelVersion ?? model.storageUri ?? model.ref ?? 'custom' },
+          }),
       });
       const isvcInformer = ctx.manager.informer(InferenceServiceKind);
       const follow = followersOf(() => isvcInformer.list());
