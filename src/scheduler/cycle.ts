@@ -11,6 +11,7 @@ import { placePodSet, rollback } from './placement.js';
 import { findVictims, podTolerations, type VictimSearchFailure } from './preemption.js';
 import { comboNever, describeNodes, diagnoseNodes, firstViable, flavorNames, podSetLabel } from './diagnose.js';
 import { MinHeap } from './min-heap.js';
+import { keyOf } from './state.js';
 import { explainPending } from './explain.js';
 
 const EMPTY: Map<number, number> = new Map();
@@ -115,13 +116,13 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
           dec.preemptions.push({
             namespace: victim.wl.namespace, name: victim.wl.name, clusterQueue: (victim.cq as CQState).name,
             preemptor: { namespace: ws.wl.namespace, name: ws.wl.name }, reason,
-            message: `preempted to make room for ${ws.key} (priority ${ws.priority}) in ClusterQueue ${cq.name}`,
+            message: `preempted to make room for ${keyOf(ws)} (priority ${ws.priority}) in ClusterQueue ${cq.name}`,
           });
           victim.evicting = true;
         }
         // Hold the preemptor's quota for the rest of the cycle so nobody else takes what is being freed.
         for (const c of [...chosen, target]) for (const [k, a] of c.usage) { addUsage(cq, k, a); reservations.push([cq, k, a]); }
-        ws.cycleReason = { code: 'Preempting', message: `preempting ${found.length} workload(s) (${found.map((v) => v.victim.key).join(', ')}) to fit in ClusterQueue ${cq.name}` };
+        ws.cycleReason = { code: 'Preempting', message: `preempting ${found.length} workload(s) (${found.map((v) => keyOf(v.victim)).join(', ')}) to fit in ClusterQueue ${cq.name}` };
         return { kind: 'preempting' };
       }
       search = found;

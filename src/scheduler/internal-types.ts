@@ -5,6 +5,9 @@ import type { ClusterQueue, Node, PodSet, Taint, Toleration, Workload, ScheduleO
 /** A (resource index, amount) pair; requests are kept sparse because pods name 2–4 resources. */
 export type SparseReq = [resIdx: number, amount: number][];
 
+/** Trie node of podSet shapes (see state.ts). */
+export interface ShapeTrie { next: Map<number, ShapeTrie>; leaf?: unknown }
+
 /** A flavor as the core sees it. */
 export interface FlavorInfo {
   idx: number;
@@ -83,7 +86,6 @@ export interface PodSetState {
 
 /** A workload in the working state. */
 export interface WlState {
-  key: string;
   wl: Workload;
   seq: number;
   cq?: CQState;
@@ -102,7 +104,7 @@ export interface WlState {
   requeuedFromFailure?: string;
   /** Scratch for the current cycle. */
   cycleReason?: { code: string; message: string };
-  cycleAdmitted?: boolean;
+  cycleAdmitted: boolean;
 }
 
 /** A node in the working state. */
@@ -142,7 +144,8 @@ export interface SchedulerState {
   cqs: CQState[];
   cqByName: Map<string, CQState>;
   cohorts: Map<string, CohortState>;
-  localQueues: Map<string, string>;
+  /** namespace → LocalQueue name → ClusterQueue name. */
+  localQueues: Map<string, Map<string, string>>;
   namespaces: Record<string, Record<string, string>>;
   priorityClasses: Map<string, number>;
   nodes: NodeState[];
@@ -154,12 +157,15 @@ export interface SchedulerState {
   pools: Map<string, Pool>;
   maxGpuBucket: number;
   maxCpuBucket: number;
-  workloads: Map<string, WlState>;
+  /** namespace → name → workload. */
+  workloads: Map<string, Map<string, WlState>>;
   unqueued: WlState[];
   pendingEvictions: { wl: WlState; message: string }[];
   seq: number;
   /** Workload and podSet shape signatures → small integers. */
   shapeIds: Map<string, number>;
+  /** Numeric trie over (count, resource, amount…) to the parsed shape of selector-free podSets. */
+  shapeTrie: ShapeTrie;
   /** Flavor combos per (podSet shape, queue): see flavor-assign.ts. */
   staticCombos: Map<number, unknown>;
   /** Scratch array of length R (avoids allocating in hot loops). */

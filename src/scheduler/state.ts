@@ -1,7 +1,7 @@
 // Builds the working state from a snapshot and keeps it current as workloads arrive, finish or
 // are evicted. `schedule()` builds it once per call; the simulator builds it once per run.
-import type { CQState, NodeState, PodSetAdmission, SchedulerState, WlState } from './internal-types.js';
-import type { ScheduleOptions, SchedulerSnapshot, Workload } from './types.js';
+import type { CQState, NodeState, PodSetAdmission, PodSetState, SchedulerState, ShapeTrie, SparseReq, WlState } from './internal-types.js';
+import type { PodSet, ScheduleOptions, SchedulerSnapshot, Workload } from './types.js';
 import { addUsage, buildCohort } from './quota.js';
 import { allocateRecordedPod, cpuBucketOf, gpuBucketOf, releasePod } from './node-index.js';
 import { matchesLabelSelector } from './node-matching.js';
@@ -24,6 +24,16 @@ export function resolveOptions(o: ScheduleOptions = {}): SchedulerState['options
 /** `namespace/name`, the workload's identity inside the core. */
 export function workloadKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
+}
+
+/** `namespace/name` of a workload in the state (built on demand: only messages need it). */
+export function keyOf(ws: WlState): string {
+  return `${ws.wl.namespace}/${ws.wl.name}`;
+}
+
+/** The workload of that namespace and name in the state, if any. */
+export function findWorkload(state: SchedulerState, namespace: string, name: string): WlState | undefined {
+  return state.workloads.get(namespace)?.get(name);
 }
 
 function collectResources(snap: SchedulerSnapshot, gpu: string): string[] {
@@ -104,11 +114,16 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
   const state: SchedulerState = {
     options: opts, resources, resIdx, gpuRes: resIdx.get(opts.gpuResource) as number, cpuRes: resIdx.get('cpu') as number,
     flavors: [], flavorIdx: new Map(), R: resources.length, cqs: [], cqByName: new Map(), cohorts: new Map(),
-    localQueues: new Map(snap.localQueues.map((lq) => [workloadKey(lq.namespace, lq.name), lq.clusterQueue])),
+    localQueues: new Map(),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), unusableNodes: [], neverFit: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, shapeIds: new Map(), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
+    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
+  for (const lq of snap.localQueues) {
+    let inNs = state.localQueues.get(lq.namespace);
+    if (!inNs) { inNs = new Map(); state.localQueues.set(lq.namespace, inNs); }
+    inNs.set(lq.name, lq.clusterQueue);
+  }
   for (const rf of snap.resourceFlavors) {
     state.flavorIdx.set(rf.name, state.flavors.length);
     state.flavors.push({ idx: state.flavors.length, name: rf.name, nodeLabels: rf.nodeLabels, nodeTaints: rf.nodeTaints, tolerations: rf.tolerations, missing: false });
@@ -134,30 +149,61 @@ function intern(state: SchedulerState, shape: string): number {
   return id;
 }
 
+/** What equal podSet shapes share: the sparse requests, the signature and its interned id. */
+interface ParsedShape { req: SparseReq; shape: string; shapeId: number; gpuPerPod: number }
+
+// Shapes without selectors or tolerations are found through a trie of numbers (count, then resource
+// index and amount pairs), so building the state for 50k workloads allocates no signature strings.
+function parsePodSetShape(state: SchedulerState, spec: PodSet): ParsedShape {
+  const plain = !spec.nodeSelector && !spec.tolerations;
+  let node: ShapeTrie = state.shapeTrie;
+  if (plain) {
+    node = trieStep(node, spec.count);
+    for (const r in spec.requests) {
+      const a = spec.requests[r];
+      if (a > 0) node = trieStep(trieStep(node, state.resIdx.get(r) as number), a);
+    }
+    if (node.leaf) return node.leaf as ParsedShape;
+  }
+  const req: SparseReq = [];
+  let shape = `${spec.count}x`;
+  for (const r in spec.requests) {
+    const a = spec.requests[r];
+    if (a > 0) { const ri = state.resIdx.get(r) as number; req.push([ri, a]); shape += `${ri}:${a},`; }
+  }
+  if (!plain) shape += JSON.stringify([spec.nodeSelector, spec.tolerations]);
+  const parsed: ParsedShape = { req, shape, shapeId: intern(state, shape), gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
+  if (plain) node.leaf = parsed;
+  return parsed;
+}
+
+function trieStep(node: ShapeTrie, k: number): ShapeTrie {
+  let next = node.next.get(k);
+  if (!next) { next = { next: new Map() }; node.next.set(k, next); }
+  return next;
+}
+
 function parseWorkload(state: SchedulerState, w: Workload): WlState {
   const prio = w.priority ?? (w.priorityClassName ? state.priorityClasses.get(w.priorityClassName) : undefined) ?? 0;
+  const podSets: PodSetState[] = [];
+  for (let i = 0; i < w.podSets.length; i++) {
+    const spec = w.podSets[i];
+    const p = parsePodSetShape(state, spec);
+    podSets.push({ spec, count: spec.count, req: p.req, shape: p.shape, shapeId: p.shapeId, gpuPerPod: p.gpuPerPod });
+  }
   const ws: WlState = {
-    key: workloadKey(w.namespace, w.name), wl: w, seq: state.seq++, priority: prio, created: w.creationTimestamp,
-    durationMs: w.expectedDurationMs, shapeId: 0, evicting: w.status?.evicting === true, admittedAt: w.status?.admittedAt,
-    podSets: w.podSets.map((spec) => {
-      const req: [number, number][] = [];
-      let shape = `${spec.count}x`;
-      for (const r in spec.requests) {
-        const a = spec.requests[r];
-        if (a > 0) { const ri = state.resIdx.get(r) as number; req.push([ri, a]); shape += `${ri}:${a},`; }
-      }
-      if (spec.nodeSelector || spec.tolerations) shape += JSON.stringify([spec.nodeSelector, spec.tolerations]);
-      return { spec, count: spec.count, req, shape, shapeId: intern(state, shape), gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
-    }),
+    wl: w, seq: state.seq++, cq: undefined, unqueuedReason: undefined, priority: prio, created: w.creationTimestamp,
+    durationMs: w.expectedDurationMs, podSets, admitted: undefined, admittedAt: w.status?.admittedAt, evicting: w.status?.evicting === true,
+    shapeId: podSets.length === 1 ? podSets[0].shapeId : intern(state, podSets.map((p) => p.shape).join(';')),
+    requeuedFromFailure: undefined, cycleReason: undefined, cycleAdmitted: false,
   };
-  ws.shapeId = ws.podSets.length === 1 ? ws.podSets[0].shapeId : intern(state, ws.podSets.map((p) => p.shape).join(';'));
-  const cqName = state.localQueues.get(workloadKey(w.namespace, w.queueName));
+  const cqName = state.localQueues.get(w.namespace)?.get(w.queueName);
   const cq = cqName === undefined ? undefined : state.cqByName.get(cqName);
   if (!cq) {
     ws.unqueuedReason = { code: 'QueueNotFound', message: cqName === undefined
       ? `LocalQueue ${w.queueName} not found in namespace ${w.namespace}`
       : `ClusterQueue ${cqName} (from LocalQueue ${w.queueName}) not found` };
-  } else if (!matchesLabelSelector(state.namespaces[w.namespace] ?? {}, cq.spec.namespaceSelector)) {
+  } else if (cq.spec.namespaceSelector && !matchesLabelSelector(state.namespaces[w.namespace] ?? {}, cq.spec.namespaceSelector)) {
     ws.unqueuedReason = { code: 'NamespaceNotAllowed', message: `namespace ${w.namespace} is not selected by ClusterQueue ${cq.name}'s namespaceSelector` };
   } else ws.cq = cq;
   return ws;
@@ -207,7 +253,9 @@ function applyRecordedAdmission(state: SchedulerState, ws: WlState, cq: CQState)
 /** Add a workload (pending or already admitted) to the state. */
 export function addWorkload(state: SchedulerState, w: Workload, unsorted = false): WlState {
   const ws = parseWorkload(state, w);
-  state.workloads.set(ws.key, ws);
+  let inNs = state.workloads.get(w.namespace);
+  if (!inNs) { inNs = new Map(); state.workloads.set(w.namespace, inNs); }
+  inNs.set(w.name, ws);
   if (!ws.cq) {
     state.unqueued.push(ws);
     return ws;
@@ -239,7 +287,7 @@ export function releaseAdmission(state: SchedulerState, ws: WlState): void {
 
 /** A workload finished or was deleted: free its resources and forget it. */
 export function removeWorkload(state: SchedulerState, namespace: string, name: string): void {
-  const ws = state.workloads.get(workloadKey(namespace, name));
+  const ws = findWorkload(state, namespace, name);
   if (!ws) return;
   if (ws.admitted) releaseAdmission(state, ws);
   else if (!ws.cq) state.unqueued = state.unqueued.filter((u) => u !== ws);
@@ -247,12 +295,12 @@ export function removeWorkload(state: SchedulerState, namespace: string, name: s
     const i = ws.cq.pending.indexOf(ws);
     if (i >= 0) ws.cq.pending.splice(i, 1);
   }
-  state.workloads.delete(ws.key);
+  state.workloads.get(namespace)?.delete(name);
 }
 
 /** Evict an admitted workload (preempted or node failure) and put it back in its queue. */
 export function evictWorkload(state: SchedulerState, namespace: string, name: string): void {
-  const ws = state.workloads.get(workloadKey(namespace, name));
+  const ws = findWorkload(state, namespace, name);
   if (!ws || !ws.admitted || !ws.cq) return;
   releaseAdmission(state, ws);
   ws.evicting = false;
