@@ -1,5 +1,7 @@
 // Mutable working structures of the core, built from a snapshot. Dense numeric arrays indexed by
 // flavor×resource keep the hot path free of string hashing.
+import type { VictimSearchFailure } from './preemption.js';
+import type { NodeBucket } from './node-index.js';
 import type { ClusterQueue, Node, PodSet, Taint, Toleration, Workload, ScheduleOptions } from './types.js';
 
 /** A (resource index, amount) pair; requests are kept sparse because pods name 2–4 resources. */
@@ -48,6 +50,8 @@ export interface CQState {
   borrowLimit: Float64Array;
   lendable: Float64Array;
   usage: Float64Array;
+  /** The last victim search of this queue that failed, and on which state version (see cycle.ts). */
+  lastFailedSearch: { ws: WlState; version: number; explain: boolean; result: VictimSearchFailure } | undefined;
   /** Pending workloads in queue order; admitted entries are compacted out after a cycle. */
   pending: WlState[];
   pendingDirty: boolean;
@@ -126,8 +130,8 @@ export interface NodeState {
 export interface Pool {
   key: string;
   nodes: NodeState[];
-  gpuBuckets: Set<NodeState>[];
-  cpuBuckets: Set<NodeState>[];
+  gpuBuckets: NodeBucket[];
+  cpuBuckets: NodeBucket[];
 }
 
 /** The whole working state one or many admission cycles run on. */
@@ -159,6 +163,13 @@ export interface SchedulerState {
   maxCpuBucket: number;
   /** namespace → name → workload. */
   workloads: Map<string, Map<string, WlState>>;
+  /**
+   * Bumped whenever what a victim search sees changes (an admission, a release, a reservation or
+   * eviction, the end of a cycle that admitted): a failed search is reused while it is unchanged.
+   */
+  version: number;
+  /** Reuse failed victim searches on an unchanged state (off only in tests comparing against the full search). */
+  searchMemo: boolean;
   unqueued: WlState[];
   pendingEvictions: { wl: WlState; message: string }[];
   seq: number;

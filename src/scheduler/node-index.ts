@@ -16,9 +16,37 @@ export function gpuBucketOf(state: SchedulerState, node: NodeState): number {
   return state.gpuRes < 0 ? 0 : Math.max(0, Math.min(state.maxGpuBucket, node.free[state.gpuRes]));
 }
 
-function newBuckets(n: number): Set<NodeState>[] {
-  const out: Set<NodeState>[] = [];
-  for (let i = 0; i <= n; i++) out.push(new Set());
+/**
+ * Nodes of one bucket kept in node-index order, so equal candidates are taken lowest index first and
+ * a node that leaves and re-enters a bucket (a trial placement rolled back, a victim suspended and
+ * restored) is back where it was: searches that change nothing leave no trace on later placements.
+ */
+export class NodeBucket {
+  readonly nodes: NodeState[] = [];
+  get size(): number { return this.nodes.length; }
+  private find(idx: number): number {
+    const a = this.nodes;
+    let lo = 0;
+    let hi = a.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (a[mid].idx < idx) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+  }
+  add(n: NodeState): void {
+    const i = this.find(n.idx);
+    if (this.nodes[i] !== n) this.nodes.splice(i, 0, n);
+  }
+  delete(n: NodeState): void {
+    const i = this.find(n.idx);
+    if (this.nodes[i] === n) this.nodes.splice(i, 1);
+  }
+}
+
+function newBuckets(n: number): NodeBucket[] {
+  const out: NodeBucket[] = [];
+  for (let i = 0; i <= n; i++) out.push(new NodeBucket());
   return out;
 }
 

@@ -4,7 +4,7 @@
 // whole podSet if any can hold it, else nodes with the most room first so the gang spans few nodes.
 import type { NodeState, PodAlloc, PodSetState, Pool, SchedulerState } from './internal-types.js';
 import type { PlacementStrategy, Toleration } from './types.js';
-import { allocatePod, podsThatFit, releasePod } from './node-index.js';
+import { allocatePod, podsThatFit, releasePod, type NodeBucket } from './node-index.js';
 import { matchesNodeSelector, toleratesAll } from './node-matching.js';
 
 interface Ctx {
@@ -14,7 +14,7 @@ interface Ctx {
   rejected: Set<NodeState>;
   useGpu: boolean;
   start: number;
-  buckets: Set<NodeState>[];
+  buckets: NodeBucket[];
 }
 
 function nodeOk(c: Ctx, n: NodeState): boolean {
@@ -35,7 +35,9 @@ function firstFit(c: Ctx, ascending: boolean, need: number, minStart: number): N
   const max = c.buckets.length - 1;
   const lo = Math.min(max, minStart);
   for (let b = ascending ? lo : max; ascending ? b <= max : b >= lo; b += ascending ? 1 : -1) {
-    for (const n of c.buckets[b]) {
+    const nodes = c.buckets[b].nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
       if (c.rejected.has(n)) continue;
       if (podsThatFit(n, c.ps.req) < need) {
         // Within one placement free capacity only shrinks, so a single-pod miss is final.
@@ -67,10 +69,14 @@ export function placePodSet(
     if (whole) { place(c, whole, remaining, out); return out; }
     const max = c.buckets.length - 1;
     for (let b = max; b >= Math.min(start, max) && remaining > 0; b--) {
-      for (const n of c.buckets[b]) {
+      const nodes = c.buckets[b].nodes;
+      for (let i = 0; i < nodes.length; i++) {
+        const n = nodes[i];
         const k = Math.min(remaining, podsThatFit(n, ps.req));
         if (k <= 0 || !nodeOk(c, n)) continue;
         place(c, n, k, out);
+        // The node moved to a lower bucket (walked later, as a Set would): stay on this index.
+        if (nodes[i] !== n) i--;
         remaining -= k;
         if (remaining === 0) break;
       }

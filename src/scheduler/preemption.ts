@@ -5,7 +5,7 @@
 import type { CQState, SchedulerState, WlState } from './internal-types.js';
 import type { PreemptionDecision } from './types.js';
 import type { Combo } from './flavor-assign.js';
-import { addUsage, available, dominantShare, isBorrowing } from './quota.js';
+import { addUsage, available, dominantShare, dominantShareWithout, isBorrowing } from './quota.js';
 import { allocateRecordedPod, poolFor, releasePod } from './node-index.js';
 import { placePodSet, rollback } from './placement.js';
 
@@ -29,19 +29,25 @@ export function restore(state: SchedulerState, v: WlState): void {
 
 /** Whether the workload's combos fit now: quota for every key, then a trial placement rolled back. */
 export function fitsNow(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[]): boolean {
-  const need = new Map<number, number>();
-  for (const c of combos) for (const [k, a] of c.usage) need.set(k, (need.get(k) ?? 0) + a);
-  for (const [k, a] of need) if (a > available(cq, k)) return false;
+  if (combos.length === 1) {
+    const u = combos[0].usage;
+    for (let i = 0; i < u.length; i++) if (u[i][1] > available(cq, u[i][0])) return false;
+  } else {
+    const need = new Map<number, number>();
+    for (const c of combos) for (const [k, a] of c.usage) need.set(k, (need.get(k) ?? 0) + a);
+    for (const [k, a] of need) if (a > available(cq, k)) return false;
+  }
   const placed: { i: number; pods: NonNullable<ReturnType<typeof placePodSet>> }[] = [];
   let ok = true;
   for (let i = 0; i < w.podSets.length; i++) {
     const ps = w.podSets[i];
-    const pool = poolFor(state, combos[i].flavorsUsed);
-    const pods = placePodSet(state, pool, ps, podTolerations(state, ps.spec.tolerations, combos[i].flavorsUsed), state.options.placement);
+    const c = combos[i];
+    const pool = (c.base.pool ??= poolFor(state, c.flavorsUsed));
+    const pods = placePodSet(state, pool, ps, podTolerations(state, ps.spec.tolerations, c.flavorsUsed), state.options.placement);
     if (!pods) { ok = false; break; }
     placed.push({ i, pods });
   }
-  for (const p of placed.reverse()) rollback(state, w.podSets[p.i], p.pods);
+  for (let j = placed.length - 1; j >= 0; j--) rollback(state, w.podSets[placed[j].i], placed[j].pods);
   return ok;
 }
 
@@ -119,11 +125,13 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
   }
   if (cands.length === 0) return { blocked: 'none', candidates: 0 };
   // Cheap bound first: even every candidate gone must free enough quota, or there is no point.
-  for (const [k, a] of keys) {
-    let freeable = Math.max(0, available(cq, k));
-    for (const { v } of cands) for (const part of v.admitted ?? []) for (const [vk, va] of part.usage) if (vk === k) freeable += va;
-    if (freeable < a) return { blocked: 'quota', candidates: cands.length };
+  const freeable = new Map<number, number>();
+  for (const k of keys.keys()) freeable.set(k, Math.max(0, available(cq, k)));
+  for (const { v } of cands) for (const part of v.admitted ?? []) for (const [vk, va] of part.usage) {
+    const f = freeable.get(vk);
+    if (f !== undefined) freeable.set(vk, f + va);
   }
+  for (const [k, a] of keys) if ((freeable.get(k) as number) < a) return { blocked: 'quota', candidates: cands.length };
   cands.sort((a, b) =>
     Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
     (b.v.admittedAt ?? 0) - (a.v.admittedAt ?? 0) || b.v.seq - a.v.seq);
@@ -133,7 +141,7 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     const vcq = v.cq as CQState;
     if (!own && !stillBorrowing(vcq)) continue;
     if (!own && fair) {
-      const after = dominantShare(state, vcq, (v.admitted ?? []).flatMap((x) => x.usage.map(([k, a]) => [k, -a] as [number, number])));
+      const after = dominantShareWithout(state, vcq, v.admitted ?? []);
       if (preemptorShare > after) continue;
     }
     suspend(state, v);

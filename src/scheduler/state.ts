@@ -51,7 +51,7 @@ function buildCQs(state: SchedulerState, snap: SchedulerSnapshot): void {
     const cq: CQState = {
       idx: state.cqs.length, name: spec.name, spec, groups: [], groupOfResource: new Int32Array(R).fill(-1),
       has: new Uint8Array(size), quotaKeys: [], nominal: new Float64Array(size), borrowLimit: new Float64Array(size),
-      lendable: new Float64Array(size), usage: new Float64Array(size), pending: [], pendingDirty: false, admittedSet: new Set(),
+      lendable: new Float64Array(size), usage: new Float64Array(size), lastFailedSearch: undefined, pending: [], pendingDirty: false, admittedSet: new Set(),
       weight: spec.fairSharing?.weight ?? 1, strict: (spec.queueingStrategy ?? 'BestEffortFIFO') === 'StrictFIFO',
       stopped: (spec.stopPolicy ?? 'None') !== 'None',
     };
@@ -117,7 +117,7 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
     localQueues: new Map(),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), unusableNodes: [], neverFit: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, staticCombos: new Map(), scratchR: new Float64Array(resources.length),
+    workloads: new Map(), unqueued: [], version: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
   for (const lq of snap.localQueues) {
     let inNs = state.localQueues.get(lq.namespace);
@@ -247,6 +247,7 @@ function applyRecordedAdmission(state: SchedulerState, ws: WlState, cq: CQState)
   }
   ws.admitted = parts;
   cq.admittedSet.add(ws);
+  state.version++;
   return true;
 }
 
@@ -281,6 +282,7 @@ export function releaseAdmission(state: SchedulerState, ws: WlState): void {
     if (ps) for (const pod of part.pods) releasePod(state, pod.node, ps.req, pod.gpus);
   }
   ws.cq.admittedSet.delete(ws);
+  state.version++;
   ws.admitted = undefined;
   ws.admittedAt = undefined;
 }
