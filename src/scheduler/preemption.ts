@@ -11,32 +11,59 @@ import { placePodSet, rollback } from './placement.js';
 
 /** Take a workload's quota and pods off the books without forgetting its admission. */
 export function suspend(state: SchedulerState, v: WlState): void {
+  suspendQuota(v);
+  suspendPods(state, v);
+}
+
+function suspendQuota(v: WlState): void {
   const cq = v.cq as CQState;
-  (v.admitted ?? []).forEach((part, i) => {
-    for (const [k, a] of part.usage) addUsage(cq, k, -a);
-    for (const pod of part.pods) releasePod(state, pod.node, v.podSets[i].req, pod.gpus);
-  });
+  for (const part of v.admitted ?? []) for (const [k, a] of part.usage) addUsage(cq, k, -a);
+}
+
+function suspendPods(state: SchedulerState, v: WlState): void {
+  const parts = v.admitted ?? [];
+  for (let i = 0; i < parts.length; i++) for (const pod of parts[i].pods) releasePod(state, pod.node, v.podSets[i].req, pod.gpus);
 }
 
 /** Undo `suspend`, reclaiming the same GPU indices. */
 export function restore(state: SchedulerState, v: WlState): void {
+  restoreQuota(v);
+  restorePods(state, v);
+}
+
+function restoreQuota(v: WlState): void {
   const cq = v.cq as CQState;
-  (v.admitted ?? []).forEach((part, i) => {
-    for (const [k, a] of part.usage) addUsage(cq, k, a);
-    for (const pod of part.pods) pod.gpus = allocateRecordedPod(state, pod.node, v.podSets[i].req, pod.gpus, v.podSets[i].gpuPerPod);
-  });
+  for (const part of v.admitted ?? []) for (const [k, a] of part.usage) addUsage(cq, k, a);
+}
+
+function restorePods(state: SchedulerState, v: WlState): void {
+  const parts = v.admitted ?? [];
+  for (let i = 0; i < parts.length; i++) {
+    const ps = v.podSets[i];
+    for (const pod of parts[i].pods) pod.gpus = allocateRecordedPod(state, pod.node, ps.req, pod.gpus, ps.gpuPerPod);
+  }
+}
+
+/** Whether the quota of these combos (summed) is available now. */
+function quotaFits(cq: CQState, combos: Combo[]): boolean {
+  if (combos.length === 1) {
+    const u = combos[0].usage;
+    for (let i = 0; i < u.length; i++) if (u[i][1] > available(cq, u[i][0])) return false;
+    return true;
+  }
+  const need = new Map<number, number>();
+  for (const c of combos) for (const [k, a] of c.usage) need.set(k, (need.get(k) ?? 0) + a);
+  for (const [k, a] of need) if (a > available(cq, k)) return false;
+  return true;
 }
 
 /** Whether the workload's combos fit now: quota for every key, then a trial placement rolled back. */
 export function fitsNow(state: SchedulerState, w: WlState, cq: CQState, combos: Combo[]): boolean {
-  if (combos.length === 1) {
-    const u = combos[0].usage;
-    for (let i = 0; i < u.length; i++) if (u[i][1] > available(cq, u[i][0])) return false;
-  } else {
-    const need = new Map<number, number>();
-    for (const c of combos) for (const [k, a] of c.usage) need.set(k, (need.get(k) ?? 0) + a);
-    for (const [k, a] of need) if (a > available(cq, k)) return false;
-  }
+  return quotaFits(cq, combos) && placesNow(state, w, combos);
+}
+
+/** Whether a trial placement of every podSet on its combo's nodes succeeds (rolled back). */
+function placesNow(state: SchedulerState, w: WlState, combos: Combo[]): boolean {
   const placed: { i: number; pods: NonNullable<ReturnType<typeof placePodSet>> }[] = [];
   let ok = true;
   for (let i = 0; i < w.podSets.length; i++) {
@@ -81,27 +108,34 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
   // The preemptor is admitted next cycle with whichever flavor fits first, so the search stops (and
   // spares victims) as soon as the target or any alternative combo of a one-podSet preemptor fits:
   // a victim holding two flavors can free room on a flavor other than the one targeted.
-  const fits = () => fitsNow(state, w, cq, combos) || alternatives.some((c) => fitsNow(state, w, cq, [c]));
+  // Victims leave the quota books at once but the nodes only when quota would suffice: until then no
+  // placement is tried, so node releases would be wasted work (`released` of `removed` are off nodes).
+  const removed: { victim: WlState; reason: Kind }[] = [];
+  let released = 0;
+  const releaseAll = () => { while (released < removed.length) suspendPods(state, removed[released++].victim); };
+  const tryCombos = (list: Combo[]) => { if (!quotaFits(cq, list)) return false; releaseAll(); return placesNow(state, w, list); };
+  const fits = () => tryCombos(combos) || alternatives.some((c) => tryCombos([c]));
   const p = cq.spec.preemption ?? {};
   const within = p.withinClusterQueue ?? 'Never';
   const reclaim = p.reclaimWithinCohort ?? 'Never';
   const bwc = p.borrowWithinCohort;
   const fair = state.options.fairSharing;
   const keys = new Map<number, number>();
-  for (const c of combos) for (const [k, a] of c.usage) keys.set(k, (keys.get(k) ?? 0) + a);
+  const mark = new Uint8Array(state.flavors.length * state.R);
+  for (const c of combos) for (const [k, a] of c.usage) { keys.set(k, (keys.get(k) ?? 0) + a); mark[k] = 1; }
   let wouldBorrow = false;
   for (const [k, a] of keys) if (cq.usage[k] + a > cq.nominal[k]) wouldBorrow = true;
   const touches = (v: WlState) => {
     // Work admitted in this same cycle is never a victim (Kueue: it would just not have been admitted).
     if (v.cycleAdmitted) return false;
-    for (const part of v.admitted ?? []) for (const [k] of part.usage) if (keys.has(k)) return true;
+    const parts = v.admitted;
+    if (parts) for (let i = 0; i < parts.length; i++) { const u = parts[i].usage; for (let j = 0; j < u.length; j++) if (mark[u[j][0]] === 1) return true; }
     return false;
   };
   const cands: { v: WlState; own: boolean }[] = [];
   if (within !== 'Never') {
     for (const v of cq.admittedSet) {
-      if (!touches(v)) continue;
-      if (v.priority < w.priority || (within === 'LowerOrNewerEqualPriority' && v.priority === w.priority && v.created > w.created)) cands.push({ v, own: true });
+      if ((v.priority < w.priority || (within === 'LowerOrNewerEqualPriority' && v.priority === w.priority && v.created > w.created)) && touches(v)) cands.push({ v, own: true });
     }
   }
   const stillBorrowing = (o: CQState) => { for (const k of keys.keys()) if (isBorrowing(o, k)) return true; return false; };
@@ -132,19 +166,22 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     if (f !== undefined) freeable.set(vk, f + va);
   }
   for (const [k, a] of keys) if ((freeable.get(k) as number) < a) return { blocked: 'quota', candidates: cands.length };
-  cands.sort((a, b) =>
+  // Under fair sharing a candidate whose queue would drop below the preemptor's share without it is
+  // skipped by the loop below; suspending others of its queue only lowers that share further, so it
+  // would be skipped at any point: leave it out before sorting (it still counted in the bound above).
+  const live = fair ? cands.filter(({ v, own }) => own || preemptorShare <= dominantShareWithout(state, v.cq as CQState, v.admitted ?? [])) : cands;
+  live.sort((a, b) =>
     Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
     (b.v.admittedAt ?? 0) - (a.v.admittedAt ?? 0) || b.v.seq - a.v.seq);
-  const removed: { victim: WlState; reason: Kind }[] = [];
   let found = false;
-  for (const { v, own } of cands) {
+  for (const { v, own } of live) {
     const vcq = v.cq as CQState;
     if (!own && !stillBorrowing(vcq)) continue;
     if (!own && fair) {
       const after = dominantShareWithout(state, vcq, v.admitted ?? []);
       if (preemptorShare > after) continue;
     }
-    suspend(state, v);
+    suspendQuota(v);
     removed.push({ victim: v, reason: own ? 'InClusterQueue' : fair ? 'InCohortFairSharing' : wouldBorrow ? 'InCohortReclaimWhileBorrowing' : 'InCohortReclamation' });
     if (fits()) { found = true; break; }
   }
@@ -152,11 +189,15 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     let quotaOk = true;
     for (const [k, a] of keys) if (a > available(cq, k)) quotaOk = false;
     const failure: VictimSearchFailure = { blocked: quotaOk ? 'nodes' : 'quota', candidates: removed.length };
-    if (quotaOk && describeNodes) failure.nodes = describeNodes();
-    for (let i = removed.length - 1; i >= 0; i--) restore(state, removed[i].victim);
+    if (quotaOk && describeNodes) { releaseAll(); failure.nodes = describeNodes(); }
+    for (let i = removed.length - 1; i >= 0; i--) {
+      restoreQuota(removed[i].victim);
+      if (i < released) restorePods(state, removed[i].victim);
+    }
     return failure;
   }
-  // Fill-back pass: a victim whose return still leaves room for the preemptor is spared.
+  // Fill-back pass: a victim whose return still leaves room for the preemptor is spared. (The
+  // preemptor was placed on trial, so every victim is off the nodes by now.)
   const victims = [removed[removed.length - 1]];
   for (let i = removed.length - 2; i >= 0; i--) {
     restore(state, removed[i].victim);
