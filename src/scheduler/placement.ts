@@ -1,11 +1,19 @@
-// Node placement of a gang: filter (capacity incl. GPUs, nodeSelector, taints) and score by
-// walking the pool's capacity buckets. binpack = smallest free capacity that fits (highest
-// utilisation score), spread = largest free capacity (least allocated), topology = one node for the
-// whole podSet if any can hold it, else nodes with the most room first so the gang spans few nodes.
+// Node placement of a gang: filter (capacity incl. GPUs, nodeSelector, taints) and score.
+// binpack / spread walk the pool's capacity buckets (free GPUs, or free cores for CPU-only pods) from
+// "just enough" up (binpack) or from the top down (spread); in the first bucket with room they score
+// up to SCORE_WINDOW fitting nodes on every resource (node-score.ts) and take the fullest (binpack)
+// or emptiest (spread) after placement, lowest node index on ties. firstfit = the first node in
+// node-index order with room (what several published simulators call yarn-style); bestfit /
+// worstfit = the node left fullest / emptiest over every resource, among ALL nodes of the pool;
+// topology = one node for the whole podSet if any can hold it, else nodes with the most room first.
 import type { NodeState, PodAlloc, PodSetState, Pool, SchedulerState } from './internal-types.js';
 import type { PlacementStrategy, Toleration } from './types.js';
 import { allocatePod, podsThatFit, releasePod, type NodeBucket } from './node-index.js';
 import { matchesNodeSelector, toleratesAll } from './node-matching.js';
+import { remainingAfter } from './node-score.js';
+
+/** Fitting nodes scored per pod in the first bucket with room (bounded like kube-scheduler's percentageOfNodesToScore). */
+const SCORE_WINDOW = 16;
 
 interface Ctx {
   state: SchedulerState;
@@ -50,6 +58,46 @@ function firstFit(c: Ctx, ascending: boolean, need: number, minStart: number): N
   return undefined;
 }
 
+/** binpack / spread for one pod: the first bucket (in walking order) with a fitting node, best of up to SCORE_WINDOW there. */
+function bucketScored(c: Ctx, ascending: boolean): NodeState | undefined {
+  const max = c.buckets.length - 1;
+  const lo = Math.min(max, c.start);
+  for (let b = ascending ? lo : max; ascending ? b <= max : b >= lo; b += ascending ? 1 : -1) {
+    const nodes = c.buckets[b].nodes;
+    let best: NodeState | undefined;
+    let bestScore = 0;
+    let seen = 0;
+    for (let i = 0; i < nodes.length && seen < SCORE_WINDOW; i++) {
+      const n = nodes[i];
+      if (c.rejected.has(n)) continue;
+      if (podsThatFit(n, c.ps.req) < 1) { c.rejected.add(n); continue; }
+      if (!nodeOk(c, n)) continue;
+      seen++;
+      const s = remainingAfter(n, c.ps.req);
+      if (!best || (ascending ? s < bestScore : s > bestScore)) { best = n; bestScore = s; }
+    }
+    if (best) return best;
+  }
+  return undefined;
+}
+
+/** firstfit / bestfit / worstfit for one pod: a scan of the whole pool in node-index order. */
+function scanned(c: Ctx, pool: Pool, strategy: 'firstfit' | 'bestfit' | 'worstfit'): NodeState | undefined {
+  let best: NodeState | undefined;
+  let bestScore = 0;
+  const nodes = pool.nodes;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    if (c.rejected.has(n)) continue;
+    if (podsThatFit(n, c.ps.req) < 1) { c.rejected.add(n); continue; }
+    if (!nodeOk(c, n)) continue;
+    if (strategy === 'firstfit') return n;
+    const s = remainingAfter(n, c.ps.req);
+    if (!best || (strategy === 'bestfit' ? s < bestScore : s > bestScore)) { best = n; bestScore = s; }
+  }
+  return best;
+}
+
 /** Place every pod of a podSet or none: returns the allocations, or undefined after rolling back. */
 export function placePodSet(
   state: SchedulerState,
@@ -82,9 +130,8 @@ export function placePodSet(
       }
     }
   } else {
-    const ascending = strategy !== 'spread';
     while (remaining > 0) {
-      const n = firstFit(c, ascending, 1, start);
+      const n = strategy === 'binpack' || strategy === 'spread' || strategy === 'topology' ? bucketScored(c, strategy !== 'spread') : scanned(c, pool, strategy);
       if (!n) break;
       place(c, n, 1, out);
       remaining--;

@@ -308,3 +308,19 @@ export function evictWorkload(state: SchedulerState, namespace: string, name: st
   ws.evicting = false;
   insertSorted(ws.cq.pending, ws, queueComparator(state.options.queueOrder));
 }
+
+/**
+ * Change a workload's priority (the simulator's shortest-remaining-time-first keeps priority =
+ * −remaining time). A pending workload moves to its new place in the queue; an admitted one is
+ * re-ranked as a preemption candidate.
+ */
+export function setWorkloadPriority(state: SchedulerState, namespace: string, name: string, priority: number): void {
+  const ws = findWorkload(state, namespace, name);
+  if (!ws || ws.priority === priority) return;
+  const cq = ws.cq;
+  const at = !ws.admitted && cq ? cq.pending.indexOf(ws) : -1;
+  if (at >= 0) (cq as CQState).pending.splice(at, 1);
+  ws.priority = priority;
+  if (at >= 0) insertSorted((cq as CQState).pending, ws, queueComparator(state.options.queueOrder));
+  state.version++;
+}

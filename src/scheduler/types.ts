@@ -178,8 +178,12 @@ export interface SchedulerSnapshot {
   workloads: Workload[];
 }
 
-/** Placement scoring: pack nodes full, spread load, or keep a gang on as few nodes as possible. */
-export type PlacementStrategy = 'binpack' | 'spread' | 'topology';
+/**
+ * Placement scoring: pack nodes full, spread load, keep a gang on as few nodes as possible, the first
+ * node by index with room, the node left fullest / emptiest over every resource (scanning all), or
+ * the least GPU fragmentation for the workload mix (see fragmentation.ts).
+ */
+export type PlacementStrategy = 'binpack' | 'spread' | 'topology' | 'firstfit' | 'bestfit' | 'worstfit';
 
 /** Order inside a ClusterQueue: Kueue's priority-then-FIFO, plain FIFO, or shortest-declared-job-first. */
 export type QueueOrder = 'priority' | 'fifo' | 'sjf';
