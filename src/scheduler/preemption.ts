@@ -173,6 +173,16 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
   live.sort((a, b) =>
     Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
     (b.v.admittedAt ?? 0) - (a.v.admittedAt ?? 0) || b.v.seq - a.v.seq);
+  // One podSet of identical pods fits iff the nodes hold `count` of them in all, whatever the order
+  // of placement, so if it does not fit with EVERY candidate off the nodes, no subset the loop could
+  // suspend makes room: the loop then only needs the quota bookkeeping (which decides 'quota' vs
+  // 'nodes'), not a trial placement per victim.
+  let hopeless = false;
+  if (w.podSets.length === 1 && combos.length === 1 && live.length > 1) {
+    for (let i = 0; i < live.length; i++) suspendPods(state, live[i].v);
+    hopeless = !placesNow(state, w, combos) && !alternatives.some((c) => placesNow(state, w, [c]));
+    for (let i = live.length - 1; i >= 0; i--) restorePods(state, live[i].v);
+  }
   let found = false;
   for (const { v, own } of live) {
     const vcq = v.cq as CQState;
@@ -183,7 +193,7 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     }
     suspendQuota(v);
     removed.push({ victim: v, reason: own ? 'InClusterQueue' : fair ? 'InCohortFairSharing' : wouldBorrow ? 'InCohortReclaimWhileBorrowing' : 'InCohortReclamation' });
-    if (fits()) { found = true; break; }
+    if (!hopeless && fits()) { found = true; break; }
   }
   if (!found) {
     let quotaOk = true;
