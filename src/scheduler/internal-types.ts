@@ -2,6 +2,7 @@
 // flavor×resource keep the hot path free of string hashing.
 import type { VictimSearchFailure } from './preemption.js';
 import type { NodeBucket } from './node-index.js';
+import type { WorkloadMix } from './fragmentation.js';
 import type { ClusterQueue, Node, PodSet, Taint, Toleration, Workload, ScheduleOptions } from './types.js';
 
 /** A (resource index, amount) pair; requests are kept sparse because pods name 2–4 resources. */
@@ -118,7 +119,12 @@ export interface NodeState {
   spec: Node;
   alloc: Float64Array;
   free: Float64Array;
+  /** Whole GPUs free (indices, sorted): devices with all their milli-GPU free. */
   gpuFree: number[];
+  /** Free milli-GPU per device (1000 = whole GPU free). */
+  devFree: Int32Array;
+  /** Index of the milli-GPU resource (−1 when the state has none). */
+  milliRes: number;
   usable: boolean;
   ready: boolean;
   pools: Pool[];
@@ -140,6 +146,8 @@ export interface SchedulerState {
   resources: string[];
   resIdx: Map<string, number>;
   gpuRes: number;
+  /** Index of the milli-GPU (shared GPU slice) resource, −1 when none is used. */
+  milliRes: number;
   cpuRes: number;
   flavors: FlavorInfo[];
   flavorIdx: Map<string, number>;
@@ -179,6 +187,10 @@ export interface SchedulerState {
   shapeTrie: ShapeTrie;
   /** Flavor combos per (podSet shape, queue): see flavor-assign.ts. */
   staticCombos: Map<number, unknown>;
+  /** Pod shapes asking for GPUs seen so far, for fragmentation-aware placement (fragmentation.ts). */
+  mix: WorkloadMix;
+  /** Scratch per-device array for fragmentation scores. */
+  scratchDev: Int32Array;
   /** Scratch array of length R (avoids allocating in hot loops). */
   scratchR: Float64Array;
 }

@@ -5,12 +5,14 @@
 // or emptiest (spread) after placement, lowest node index on ties. firstfit = the first node in
 // node-index order with room (what several published simulators call yarn-style); bestfit /
 // worstfit = the node left fullest / emptiest over every resource, among ALL nodes of the pool;
+// fgd = the node whose GPU fragmentation for the workload mix grows least (fragmentation.ts);
 // topology = one node for the whole podSet if any can hold it, else nodes with the most room first.
 import type { NodeState, PodAlloc, PodSetState, Pool, SchedulerState } from './internal-types.js';
 import type { PlacementStrategy, Toleration } from './types.js';
 import { allocatePod, podsThatFit, releasePod, type NodeBucket } from './node-index.js';
 import { matchesNodeSelector, toleratesAll } from './node-matching.js';
 import { remainingAfter } from './node-score.js';
+import { fragmentationDelta } from './fragmentation.js';
 
 /** Fitting nodes scored per pod in the first bucket with room (bounded like kube-scheduler's percentageOfNodesToScore). */
 const SCORE_WINDOW = 16;
@@ -73,7 +75,7 @@ function bucketScored(c: Ctx, ascending: boolean): NodeState | undefined {
       if (podsThatFit(n, c.ps.req) < 1) { c.rejected.add(n); continue; }
       if (!nodeOk(c, n)) continue;
       seen++;
-      const s = remainingAfter(n, c.ps.req);
+      const s = remainingAfter(n, c.ps.req, c.state.gpuRes);
       if (!best || (ascending ? s < bestScore : s > bestScore)) { best = n; bestScore = s; }
     }
     if (best) return best;
@@ -81,10 +83,11 @@ function bucketScored(c: Ctx, ascending: boolean): NodeState | undefined {
   return undefined;
 }
 
-/** firstfit / bestfit / worstfit for one pod: a scan of the whole pool in node-index order. */
-function scanned(c: Ctx, pool: Pool, strategy: 'firstfit' | 'bestfit' | 'worstfit'): NodeState | undefined {
+/** firstfit / bestfit / worstfit / fgd for one pod: a scan of the whole pool in node-index order. */
+function scanned(c: Ctx, pool: Pool, strategy: 'firstfit' | 'bestfit' | 'worstfit' | 'fgd'): NodeState | undefined {
   let best: NodeState | undefined;
   let bestScore = 0;
+  let bestFrag = 0;
   const nodes = pool.nodes;
   for (let i = 0; i < nodes.length; i++) {
     const n = nodes[i];
@@ -92,7 +95,12 @@ function scanned(c: Ctx, pool: Pool, strategy: 'firstfit' | 'bestfit' | 'worstfi
     if (podsThatFit(n, c.ps.req) < 1) { c.rejected.add(n); continue; }
     if (!nodeOk(c, n)) continue;
     if (strategy === 'firstfit') return n;
-    const s = remainingAfter(n, c.ps.req);
+    const s = remainingAfter(n, c.ps.req, c.state.gpuRes);
+    if (strategy === 'fgd') {
+      const f = fragmentationDelta(c.state, n, c.ps.req, c.ps.gpuPerPod);
+      if (!best || f < bestFrag || (f === bestFrag && s < bestScore)) { best = n; bestScore = s; bestFrag = f; }
+      continue;
+    }
     if (!best || (strategy === 'bestfit' ? s < bestScore : s > bestScore)) { best = n; bestScore = s; }
   }
   return best;

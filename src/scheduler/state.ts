@@ -3,9 +3,10 @@
 import type { CQState, NodeState, PodSetAdmission, PodSetState, SchedulerState, ShapeTrie, SparseReq, WlState } from './internal-types.js';
 import type { PodSet, ScheduleOptions, SchedulerSnapshot, Workload } from './types.js';
 import { addUsage, buildCohort } from './quota.js';
-import { allocateRecordedPod, cpuBucketOf, gpuBucketOf, releasePod } from './node-index.js';
+import { allocateRecordedPod, cpuBucketOf, gpuBucketOf, MILLI, releasePod } from './node-index.js';
 import { matchesLabelSelector } from './node-matching.js';
 import { insertSorted, queueComparator } from './queue-order.js';
+import { emptyMix, recordShape } from './fragmentation.js';
 
 /** Fill in option defaults. */
 export function resolveOptions(o: ScheduleOptions = {}): SchedulerState['options'] {
@@ -18,8 +19,12 @@ export function resolveOptions(o: ScheduleOptions = {}): SchedulerState['options
     meanDurationMs: o.meanDurationMs ?? {},
     explain: o.explain ?? true,
     gpuResource: o.gpuResource ?? 'nvidia.com/gpu',
+    gpuMilliResource: o.gpuMilliResource ?? GPU_MILLI,
   };
 }
+
+/** Default resource name of a shared GPU slice, in milli-GPU. */
+export const GPU_MILLI = 'capstan.dev/gpu-milli';
 
 /** `namespace/name`, the workload's identity inside the core. */
 export function workloadKey(namespace: string, name: string): string {
@@ -89,9 +94,11 @@ function buildNodes(state: SchedulerState, snap: SchedulerSnapshot): void {
     for (const r in spec.allocatable) alloc[state.resIdx.get(r) as number] = spec.allocatable[r];
     const ready = spec.ready !== false;
     const gpus = state.gpuRes >= 0 ? alloc[state.gpuRes] : 0;
+    if (state.milliRes >= 0 && spec.allocatable[state.options.gpuMilliResource] === undefined) alloc[state.milliRes] = gpus * MILLI;
     const node: NodeState = {
       idx: state.nodes.length, name: spec.name, spec, alloc, free: alloc.slice(),
-      gpuFree: Array.from({ length: gpus }, (_, i) => i), usable: ready && !spec.unschedulable, ready, pools: [], gpuBucket: 0, cpuBucket: 0,
+      gpuFree: Array.from({ length: gpus }, (_, i) => i), devFree: new Int32Array(gpus).fill(MILLI), milliRes: state.milliRes,
+      usable: ready && !spec.unschedulable, ready, pools: [], gpuBucket: 0, cpuBucket: 0,
     };
     state.maxGpuBucket = Math.max(state.maxGpuBucket, gpus);
     state.maxCpuBucket = Math.max(state.maxCpuBucket, Math.floor(alloc[state.cpuRes] / 1000));
@@ -112,12 +119,12 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
   const resources = collectResources(snap, opts.gpuResource);
   const resIdx = new Map(resources.map((r, i) => [r, i]));
   const state: SchedulerState = {
-    options: opts, resources, resIdx, gpuRes: resIdx.get(opts.gpuResource) as number, cpuRes: resIdx.get('cpu') as number,
+    options: opts, resources, resIdx, gpuRes: resIdx.get(opts.gpuResource) as number, milliRes: resIdx.get(opts.gpuMilliResource) ?? -1, cpuRes: resIdx.get('cpu') as number,
     flavors: [], flavorIdx: new Map(), R: resources.length, cqs: [], cqByName: new Map(), cohorts: new Map(),
     localQueues: new Map(),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), unusableNodes: [], neverFit: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], version: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, staticCombos: new Map(), scratchR: new Float64Array(resources.length),
+    workloads: new Map(), unqueued: [], version: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, mix: emptyMix(), scratchDev: new Int32Array(16), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
   for (const lq of snap.localQueues) {
     let inNs = state.localQueues.get(lq.namespace);
@@ -254,6 +261,7 @@ function applyRecordedAdmission(state: SchedulerState, ws: WlState, cq: CQState)
 /** Add a workload (pending or already admitted) to the state. */
 export function addWorkload(state: SchedulerState, w: Workload, unsorted = false): WlState {
   const ws = parseWorkload(state, w);
+  if (state.options.placement === 'fgd') for (const ps of ws.podSets) recordShape(state, ps.req, ps.count);
   let inNs = state.workloads.get(w.namespace);
   if (!inNs) { inNs = new Map(); state.workloads.set(w.namespace, inNs); }
   inNs.set(w.name, ws);

@@ -1,6 +1,6 @@
 // `capstan sim`: replay a job trace through the scheduler core and print the report.
 //   capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster cluster.yaml
-//               --policy fifo|priority|drf|sjf|srtf [--placement binpack|spread|topology|firstfit|bestfit|worstfit]
+//               --policy fifo|priority|drf|sjf|srtf [--placement binpack|spread|topology|firstfit|bestfit|worstfit|fgd]
 //               [--json] [--svg out.svg] [--strict] [--lookahead N] [--on-preempt restart|resume] [--preemption-cost S]
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
@@ -13,7 +13,7 @@ import { renderTimelineSvg } from './svg-chart.js';
 import type { PlacementStrategy } from '../scheduler/types.js';
 
 const POLICIES = ['fifo', 'priority', 'drf', 'sjf', 'srtf'] as const;
-const PLACEMENTS = ['binpack', 'spread', 'topology', 'firstfit', 'bestfit', 'worstfit'] as const;
+const PLACEMENTS = ['binpack', 'spread', 'topology', 'firstfit', 'bestfit', 'worstfit', 'fgd'] as const;
 const USAGE = `usage: capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster FILE --policy ${POLICIES.join('|')} [--placement ${PLACEMENTS.join('|')}] [--json] [--svg out.svg] [--strict] [--lookahead N (default ${SIM_DEFAULT_LOOKAHEAD})] [--on-preempt restart|resume (default resume under srtf, else restart)] [--preemption-cost SECONDS (default 0)]`;
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {

@@ -33,6 +33,7 @@ export interface SimulationInput {
 }
 
 const GPU = 'nvidia.com/gpu';
+const GPU_MILLI = 'capstan.dev/gpu-milli';
 
 /** Core options for a policy. */
 export function policyOptions(policy: SimPolicy, placement: PlacementStrategy, lookahead: number): ScheduleOptions {
@@ -64,17 +65,18 @@ export function jobToWorkload(job: TraceJob, cluster: ClusterModel, t0: number):
   for (const ps of job.podSets) {
     const d = cluster.defaults;
     const model = ps.gpuModel && cluster.gpuModels.has(ps.gpuModel) ? { nodeSelector: { 'nvidia.com/gpu.product': ps.gpuModel } } : {};
-    const make = (name: string, count: number, gpus: number, share: number) => {
-      const cpu = ps.cpuMilli !== undefined ? Math.round(ps.cpuMilli * share) : gpus > 0 ? gpus * d.cpuPerGpu : d.cpuPerJob;
-      const memory = ps.memoryBytes !== undefined ? Math.round(ps.memoryBytes * share) : gpus > 0 ? gpus * d.memoryPerGpu : d.memoryPerJob;
-      podSets.push({ name, count, requests: { cpu, memory, [GPU]: gpus }, ...model });
+    const make = (name: string, count: number, gpus: number, share: number, milli = 0) => {
+      const g = gpus + milli / 1000;
+      const cpu = ps.cpuMilli !== undefined ? Math.round(ps.cpuMilli * share) : g > 0 ? Math.round(g * d.cpuPerGpu) : d.cpuPerJob;
+      const memory = ps.memoryBytes !== undefined ? Math.round(ps.memoryBytes * share) : g > 0 ? Math.round(g * d.memoryPerGpu) : d.memoryPerJob;
+      podSets.push({ name, count, requests: { cpu, memory, [GPU]: gpus, ...(milli > 0 ? { [GPU_MILLI]: milli } : {}) }, ...model });
     };
     if (ps.gpus > max && max > 0) {
       const full = Math.floor(ps.gpus / max);
       const rest = ps.gpus - full * max;
       make(ps.name, ps.count * full, max, max / ps.gpus);
-      if (rest > 0) make(`${ps.name}-rest`, ps.count, rest, rest / ps.gpus);
-    } else make(ps.name, ps.count, ps.gpus, 1);
+      if (rest > 0 || ps.gpuMilli) make(`${ps.name}-rest`, ps.count, rest, rest / ps.gpus, ps.gpuMilli ?? 0);
+    } else make(ps.name, ps.count, ps.gpus, 1, ps.gpuMilli ?? 0);
   }
   return {
     namespace: cq, name: job.id, queueName: 'default', priority: job.priority,
@@ -102,7 +104,7 @@ export function runSimulation(input: SimulationInput): SimulationReport {
   if (srtf) workloads.forEach((w, i) => { w.priority = -remaining[i]; });
   const running = new Set<number>();
   const dropped: PendingInfo[] = [];
-  const gpusOf = workloads.map((w) => w.podSets.reduce((s, p) => s + p.count * (p.requests[GPU] ?? 0), 0));
+  const gpusOf = workloads.map((w) => w.podSets.reduce((s, p) => s + p.count * ((p.requests[GPU] ?? 0) + (p.requests[GPU_MILLI] ?? 0) / 1000), 0));
   const index = new Map(workloads.map((w, i) => [`${w.namespace}/${w.name}`, i]));
   const outcome: JobOutcome[] = jobs.map((j, i) => ({ id: j.id, queue: workloads[i].namespace, submit: workloads[i].creationTimestamp, durationMs: workloads[i].expectedDurationMs ?? 0, gpus: gpusOf[i], preemptions: 0, gpuMs: 0 }));
   const run = new Int32Array(jobs.length);

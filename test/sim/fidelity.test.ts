@@ -93,7 +93,7 @@ test('sim CLI: new flags are validated and named in errors', async () => {
   const err: string[] = [];
   const io = { out: () => undefined, err: (s: string) => { err.push(s); }, setExitCode: false };
   assert.equal(await simMain(['--trace', 'x.csv', '--cluster', 'c.yaml', '--placement', 'nearest'], io), 2);
-  assert.match(err.join(''), /--placement must be one of binpack, spread, topology, firstfit, bestfit, worstfit/);
+  assert.match(err.join(''), /--placement must be one of binpack, spread, topology, firstfit, bestfit, worstfit, fgd/);
   assert.equal(await simMain(['--trace', 'x.csv', '--cluster', 'c.yaml', '--preemption-cost', 'soon'], io), 2);
   assert.match(err.join(''), /--preemption-cost must be a non-negative number/);
   assert.equal(await simMain(['--trace', 'x.csv', '--cluster', 'c.yaml', '--on-preempt', 'pause'], io), 2);
