@@ -42,7 +42,7 @@ test('Capstan CSV: good rows parse, malformed rows are skipped with their line n
   const text = ['# comment', 'id,submit_time,duration,queue,gpus,pods,cpu,memory,priority', 'a,0,60,q1,2,2,8,64Gi,5', 'b,zzz,60,q1,1,1,,,', 'c,5,60,,1,1,500m,,', 'c,6,60,,1,1,,,', 'd,7,60,,1,1,lots,,'].join('\n');
   const r = parseCapstanTrace(text);
   assert.deepEqual(r.jobs.map((j) => j.id), ['a', 'c']);
-  assert.deepEqual(r.jobs[0].podSets[0], { name: 'main', count: 2, gpus: 2, cpuMilli: 8000, memoryBytes: 64 * 2 ** 30, gpuModel: undefined });
+  assert.deepEqual(r.jobs[0].podSets[0], { name: 'main', count: 2, gpus: 2, gpuMilli: undefined, cpuMilli: 8000, memoryBytes: 64 * 2 ** 30, gpuModel: undefined });
   assert.equal(r.jobs[1].queue, 'default');
   assert.deepEqual(r.issues.map((i) => i.line), [4, 6, 7]);
   assert.match(r.issues[1].message, /duplicate id c/);
@@ -77,7 +77,8 @@ test('PAI task table: percent GPUs/CPUs, tasks become podSets of one gang, users
   const j = r.jobs[0];
   assert.equal(j.queue, 'alice');
   assert.equal(j.durationS, 700);
-  assert.deepEqual(j.podSets.map((p) => [p.name, p.count, p.gpus, p.cpuMilli]), [['worker', 4, 1, 6000], ['ps', 1, 0, 4000]]);
+  // plan_gpu 50 = half a GPU, kept as a 500 milli-GPU slice (issue 21), not rounded up to a whole GPU.
+  assert.deepEqual(j.podSets.map((p) => [p.name, p.count, p.gpus, p.gpuMilli, p.cpuMilli]), [['worker', 4, 0, 500, 6000], ['ps', 1, 0, undefined, 4000]]);
   assert.deepEqual(r.issues.map((i) => i.line), [3, 4]);
 });
 
@@ -112,4 +113,11 @@ test('the shipped example traces and cluster file parse', () => {
   assert.ok(parsePhillyTrace(read('philly-cluster_job_log.json')).jobs.length >= 30);
   assert.ok(parsePaiTrace(read('pai_task_table.csv'), read('pai_job_table.csv')).jobs.length >= 30);
   assert.ok(parseHeliosTrace(read('helios-cluster_log.csv')).jobs.length >= 30);
+});
+
+test('Capstan CSV: gpu_milli is a shared slice per pod, 0-999', () => {
+  const text = ['id,submit_time,duration,gpus,gpu_milli', 'a,0,60,0,250', 'b,1,60,1,500', 'c,2,60,0,1000', 'd,3,60,0,half'].join('\n');
+  const r = parseCapstanTrace(text);
+  assert.deepEqual(r.jobs.map((j) => [j.id, j.podSets[0].gpus, j.podSets[0].gpuMilli]), [['a', 0, 250], ['b', 1, 500]]);
+  assert.deepEqual(r.issues.map((i) => [i.line, i.message]), [[4, 'gpu_milli "1000" is not an integer from 0 to 999'], [5, 'gpu_milli "half" is not an integer from 0 to 999']]);
 });
