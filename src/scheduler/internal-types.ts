@@ -125,6 +125,10 @@ export interface NodeState {
   devFree: Int32Array;
   /** Index of the milli-GPU resource (−1 when the state has none). */
   milliRes: number;
+  /** What-if copies of `free` / `devFree` for the victim search, valid while `scratchEpoch` is the search's. */
+  scratchFree: Float64Array | undefined;
+  scratchDev: Int32Array | undefined;
+  scratchEpoch: number;
   usable: boolean;
   ready: boolean;
   pools: Pool[];
@@ -176,6 +180,8 @@ export interface SchedulerState {
    * eviction, the end of a cycle that admitted): a failed search is reused while it is unchanged.
    */
   version: number;
+  /** Epoch of the nodes' what-if copies (see preemption.ts). */
+  scratchEpoch: number;
   /** Reuse failed victim searches on an unchanged state (off only in tests comparing against the full search). */
   searchMemo: boolean;
   unqueued: WlState[];

@@ -94,22 +94,38 @@ export function milliOf(req: SparseReq, milliRes: number): number {
 
 /** How many more pods with these requests fit on the node by capacity alone (shared GPUs counted per device). */
 export function podsThatFit(node: NodeState, req: SparseReq): number {
+  return podsThatFitOn(node.free, node.devFree, node.milliRes, req);
+}
+
+/** `podsThatFit` on given free amounts and per-device free milli-GPU. */
+export function podsThatFitOn(free: Float64Array, devFree: Int32Array, milliRes: number, req: SparseReq): number {
   let k = Infinity;
   for (let i = 0; i < req.length; i++) {
     const [r, a] = req[i];
     if (a <= 0) continue;
-    const f = Math.floor(node.free[r] / a);
+    const f = Math.floor(free[r] / a);
     if (f < k) k = f;
     if (k === 0) return 0;
   }
-  const m = milliOf(req, node.milliRes);
+  const m = milliOf(req, milliRes);
   if (m > 0) {
     // A slice lives on one device: count what each device can hold.
     let onDevices = 0;
-    for (let d = 0; d < node.devFree.length; d++) onDevices += Math.floor(node.devFree[d] / m);
+    for (let d = 0; d < devFree.length; d++) onDevices += Math.floor(devFree[d] / m);
     if (onDevices < k) k = onDevices;
   }
   return k;
+}
+
+/** Apply the release of one pod to copies of a node's free amounts and devices (what `releasePod` would do, without touching the node). */
+export function releaseOn(free: Float64Array, devFree: Int32Array, milliRes: number, gpuRes: number, req: SparseReq, gpus: number[]): void {
+  for (let i = 0; i < req.length; i++) free[req[i][0]] += req[i][1];
+  const m = milliOf(req, milliRes);
+  if (m > 0) {
+    for (const d of gpus) { devFree[d] += m; if (devFree[d] === MILLI && gpuRes >= 0) free[gpuRes] += 1; }
+  } else {
+    for (const g of gpus) { devFree[g] = MILLI; if (milliRes >= 0) free[milliRes] += MILLI; }
+  }
 }
 
 /** The device a shared slice of `m` milli-GPU goes to: the fullest one that still has room (lowest index on ties), or −1. */

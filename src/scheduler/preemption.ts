@@ -2,11 +2,12 @@
 // ordered already-evicting → other queues (reclaiming borrowed quota first) → lowest priority →
 // most recently admitted; take them one by one until the preemptor fits (quota and nodes), then
 // put back every victim that turns out not to be needed, so the set is minimal.
-import type { CQState, SchedulerState, WlState } from './internal-types.js';
+import type { CQState, PodSetState, SchedulerState, WlState } from './internal-types.js';
+import { matchesNodeSelector, toleratesAll } from './node-matching.js';
 import type { PreemptionDecision } from './types.js';
 import type { Combo } from './flavor-assign.js';
 import { addUsage, available, dominantShare, dominantShareWithout, isBorrowing } from './quota.js';
-import { allocateRecordedPod, poolFor, releasePod } from './node-index.js';
+import { allocateRecordedPod, podsThatFit, podsThatFitOn, poolFor, releaseOn, releasePod } from './node-index.js';
 import { placePodSet, rollback } from './placement.js';
 
 /** Take a workload's quota and pods off the books without forgetting its admission. */
@@ -76,6 +77,46 @@ function placesNow(state: SchedulerState, w: WlState, combos: Combo[]): boolean 
   }
   for (let j = placed.length - 1; j >= 0; j--) rollback(state, w.podSets[placed[j].i], placed[j].pods);
   return ok;
+}
+
+/**
+ * Free capacity of every node hosting a candidate as it would be with all of them gone, written to
+ * the nodes' scratch copies stamped with a fresh epoch (the nodes' real books are untouched).
+ */
+function freedCapacity(state: SchedulerState, cands: { v: WlState }[]): number {
+  const epoch = ++state.scratchEpoch;
+  for (const { v } of cands) {
+    const parts = v.admitted ?? [];
+    for (let i = 0; i < parts.length; i++) {
+      for (const pod of parts[i].pods) {
+        const n = pod.node;
+        if (n.scratchEpoch !== epoch) {
+          n.scratchEpoch = epoch;
+          if (!n.scratchFree) { n.scratchFree = new Float64Array(n.free.length); n.scratchDev = new Int32Array(n.devFree.length); }
+          n.scratchFree.set(n.free);
+          (n.scratchDev as Int32Array).set(n.devFree);
+        }
+        releaseOn(n.scratchFree as Float64Array, n.scratchDev as Int32Array, n.milliRes, state.gpuRes, v.podSets[i].req, pod.gpus);
+      }
+    }
+  }
+  return epoch;
+}
+
+/** Whether the pool of a combo holds the podSet's `count` identical pods with the freed capacity of `epoch` added (selector and taints as placement checks them). */
+function roomWith(state: SchedulerState, ps: PodSetState, c: Combo, epoch: number): boolean {
+  const pool = (c.base.pool ??= poolFor(state, c.flavorsUsed));
+  const tolerations = podTolerations(state, ps.spec.tolerations, c.flavorsUsed);
+  const sel = ps.spec.nodeSelector;
+  let pods = 0;
+  for (const n of pool.nodes) {
+    const k = n.scratchEpoch === epoch ? podsThatFitOn(n.scratchFree as Float64Array, n.scratchDev as Int32Array, n.milliRes, ps.req) : podsThatFit(n, ps.req);
+    if (k <= 0) continue;
+    if ((sel && !matchesNodeSelector(n.spec.labels, sel)) || !toleratesAll(n.spec.taints, tolerations)) continue;
+    pods += k;
+    if (pods >= ps.count) return true;
+  }
+  return false;
 }
 
 /** Pod tolerations plus those its flavors add. */
@@ -179,9 +220,8 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
   // 'nodes'), not a trial placement per victim.
   let hopeless = false;
   if (w.podSets.length === 1 && combos.length === 1 && live.length > 1) {
-    for (let i = 0; i < live.length; i++) suspendPods(state, live[i].v);
-    hopeless = !placesNow(state, w, combos) && !alternatives.some((c) => placesNow(state, w, [c]));
-    for (let i = live.length - 1; i >= 0; i--) restorePods(state, live[i].v);
+    const freed = freedCapacity(state, live);
+    hopeless = !roomWith(state, w.podSets[0], combos[0], freed) && !alternatives.some((c) => roomWith(state, w.podSets[0], c, freed));
   }
   let found = false;
   for (const { v, own } of live) {

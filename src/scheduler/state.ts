@@ -97,7 +97,7 @@ function buildNodes(state: SchedulerState, snap: SchedulerSnapshot): void {
     if (state.milliRes >= 0 && spec.allocatable[state.options.gpuMilliResource] === undefined) alloc[state.milliRes] = gpus * MILLI;
     const node: NodeState = {
       idx: state.nodes.length, name: spec.name, spec, alloc, free: alloc.slice(),
-      gpuFree: Array.from({ length: gpus }, (_, i) => i), devFree: new Int32Array(gpus).fill(MILLI), milliRes: state.milliRes,
+      gpuFree: Array.from({ length: gpus }, (_, i) => i), devFree: new Int32Array(gpus).fill(MILLI), milliRes: state.milliRes, scratchFree: undefined, scratchDev: undefined, scratchEpoch: 0,
       usable: ready && !spec.unschedulable, ready, pools: [], gpuBucket: 0, cpuBucket: 0,
     };
     state.maxGpuBucket = Math.max(state.maxGpuBucket, gpus);
@@ -124,7 +124,7 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
     localQueues: new Map(),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), unusableNodes: [], neverFit: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], version: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, mix: emptyMix(), scratchDev: new Int32Array(16), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
+    workloads: new Map(), unqueued: [], version: 0, scratchEpoch: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, mix: emptyMix(), scratchDev: new Int32Array(16), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
   for (const lq of snap.localQueues) {
     let inNs = state.localQueues.get(lq.namespace);
