@@ -173,8 +173,10 @@ export interface SchedulerState {
   pools: Map<string, Pool>;
   maxGpuBucket: number;
   maxCpuBucket: number;
-  /** namespace → name → workload. */
+  /** namespace → name → workload (complete once `unindexed` is folded in by findWorkload). */
   workloads: Map<string, Map<string, WlState>>;
+  /** Workloads added since the index was last brought up to date. */
+  unindexed: WlState[];
   /**
    * Bumped whenever what a victim search sees changes (an admission, a release, a reservation or
    * eviction, the end of a cycle that admitted): a failed search is reused while it is unchanged.

@@ -38,6 +38,15 @@ export function keyOf(ws: WlState): string {
 
 /** The workload of that namespace and name in the state, if any. */
 export function findWorkload(state: SchedulerState, namespace: string, name: string): WlState | undefined {
+  // The name index is built on the first lookup: a one-shot schedule() never needs it.
+  if (state.unindexed.length > 0) {
+    for (const ws of state.unindexed) {
+      let inNs = state.workloads.get(ws.wl.namespace);
+      if (!inNs) { inNs = new Map(); state.workloads.set(ws.wl.namespace, inNs); }
+      inNs.set(ws.wl.name, ws);
+    }
+    state.unindexed = [];
+  }
   return state.workloads.get(namespace)?.get(name);
 }
 
@@ -124,7 +133,7 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
     localQueues: new Map(),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), unusableNodes: [], neverFit: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], version: 0, scratchEpoch: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, mix: emptyMix(), scratchDev: new Int32Array(16), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
+    workloads: new Map(), unindexed: [], unqueued: [], version: 0, scratchEpoch: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, mix: emptyMix(), scratchDev: new Int32Array(16), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
   for (const lq of snap.localQueues) {
     let inNs = state.localQueues.get(lq.namespace);
@@ -262,9 +271,7 @@ function applyRecordedAdmission(state: SchedulerState, ws: WlState, cq: CQState)
 export function addWorkload(state: SchedulerState, w: Workload, unsorted = false): WlState {
   const ws = parseWorkload(state, w);
   if (state.options.placement === 'fgd') for (const ps of ws.podSets) recordShape(state, ps.req, ps.count);
-  let inNs = state.workloads.get(w.namespace);
-  if (!inNs) { inNs = new Map(); state.workloads.set(w.namespace, inNs); }
-  inNs.set(w.name, ws);
+  state.unindexed.push(ws);
   if (!ws.cq) {
     state.unqueued.push(ws);
     return ws;
@@ -305,7 +312,7 @@ export function removeWorkload(state: SchedulerState, namespace: string, name: s
     const i = ws.cq.pending.indexOf(ws);
     if (i >= 0) ws.cq.pending.splice(i, 1);
   }
-  state.workloads.get(namespace)?.delete(name);
+  state.workloads.get(namespace)?.delete(name); // findWorkload above indexed everything
 }
 
 /** Evict an admitted workload (preempted or node failure) and put it back in its queue. */
