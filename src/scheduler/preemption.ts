@@ -131,6 +131,9 @@ export function podTolerations(state: SchedulerState, own: WlState['podSets'][nu
 
 type Kind = PreemptionDecision['reason'];
 
+/** A preemption candidate with its sort keys copied out (evicting first, other queues first, lowest priority, newest admission, newest). */
+interface Cand { v: WlState; own: boolean; ev: number; pr: number; at: number; seq: number }
+
 /** Why no victim set was found: no allowed candidate, their quota is not enough, or nodes still lack room with all of them gone. */
 export interface VictimSearchFailure {
   blocked: 'none' | 'quota' | 'nodes';
@@ -173,10 +176,10 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
     if (parts) for (let i = 0; i < parts.length; i++) { const u = parts[i].usage; for (let j = 0; j < u.length; j++) if (mark[u[j][0]] === 1) return true; }
     return false;
   };
-  const cands: { v: WlState; own: boolean }[] = [];
+  const cands: Cand[] = [];
   if (within !== 'Never') {
     for (const v of cq.admittedSet) {
-      if ((v.priority < w.priority || (within === 'LowerOrNewerEqualPriority' && v.priority === w.priority && v.created > w.created)) && touches(v)) cands.push({ v, own: true });
+      if ((v.priority < w.priority || (within === 'LowerOrNewerEqualPriority' && v.priority === w.priority && v.created > w.created)) && touches(v)) cands.push({ v, own: true, ev: 0, pr: 0, at: 0, seq: 0 });
     }
   }
   const stillBorrowing = (o: CQState) => { for (const k of keys.keys()) if (isBorrowing(o, k)) return true; return false; };
@@ -189,31 +192,30 @@ export function findVictims(state: SchedulerState, w: WlState, cq: CQState, comb
       if (!stillBorrowing(other) || (fair && dominantShare(state, other) < preemptorShare)) continue;
       for (const v of other.admittedSet) {
         if (!touches(v)) continue;
-        if (fair) { cands.push({ v, own: false }); continue; }
+        if (fair) { cands.push({ v, own: false, ev: 0, pr: 0, at: 0, seq: 0 }); continue; }
         if (!wouldBorrow) {
-          if (reclaim === 'Any' || v.priority < w.priority) cands.push({ v, own: false });
+          if (reclaim === 'Any' || v.priority < w.priority) cands.push({ v, own: false, ev: 0, pr: 0, at: 0, seq: 0 });
         } else if (bwc?.policy === 'LowerPriority' && v.priority < w.priority && (bwc.maxPriorityThreshold === undefined || v.priority <= bwc.maxPriorityThreshold)) {
-          cands.push({ v, own: false });
+          cands.push({ v, own: false, ev: 0, pr: 0, at: 0, seq: 0 });
         }
       }
     }
   }
   if (cands.length === 0) return { blocked: 'none', candidates: 0 };
   // Cheap bound first: even every candidate gone must free enough quota, or there is no point.
-  const freeable = new Map<number, number>();
-  for (const k of keys.keys()) freeable.set(k, Math.max(0, available(cq, k)));
-  for (const { v } of cands) for (const part of v.admitted ?? []) for (const [vk, va] of part.usage) {
-    const f = freeable.get(vk);
-    if (f !== undefined) freeable.set(vk, f + va);
+  const freeable = new Float64Array(mark.length);
+  for (const k of keys.keys()) freeable[k] = Math.max(0, available(cq, k));
+  for (let c = 0; c < cands.length; c++) {
+    const parts = cands[c].v.admitted;
+    if (parts) for (let i = 0; i < parts.length; i++) { const u = parts[i].usage; for (let j = 0; j < u.length; j++) if (mark[u[j][0]] === 1) freeable[u[j][0]] += u[j][1]; }
   }
-  for (const [k, a] of keys) if ((freeable.get(k) as number) < a) return { blocked: 'quota', candidates: cands.length };
+  for (const [k, a] of keys) if (freeable[k] < a) return { blocked: 'quota', candidates: cands.length };
   // Under fair sharing a candidate whose queue would drop below the preemptor's share without it is
   // skipped by the loop below; suspending others of its queue only lowers that share further, so it
   // would be skipped at any point: leave it out before sorting (it still counted in the bound above).
   const live = fair ? cands.filter(({ v, own }) => own || preemptorShare <= dominantShareWithout(state, v.cq as CQState, v.admitted ?? [])) : cands;
-  live.sort((a, b) =>
-    Number(b.v.evicting) - Number(a.v.evicting) || Number(a.own) - Number(b.own) || a.v.priority - b.v.priority ||
-    (b.v.admittedAt ?? 0) - (a.v.admittedAt ?? 0) || b.v.seq - a.v.seq);
+  for (const c of live) { c.ev = c.v.evicting ? 1 : 0; c.pr = c.v.priority; c.at = c.v.admittedAt ?? 0; c.seq = c.v.seq; }
+  live.sort((a, b) => b.ev - a.ev || Number(a.own) - Number(b.own) || a.pr - b.pr || b.at - a.at || b.seq - a.seq);
   // One podSet of identical pods fits iff the nodes hold `count` of them in all, whatever the order
   // of placement, so if it does not fit with EVERY candidate off the nodes, no subset the loop could
   // suspend makes room: the loop then only needs the quota bookkeeping (which decides 'quota' vs
