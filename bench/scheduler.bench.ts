@@ -167,9 +167,11 @@ runs.push(measure('nodes 1k', 'empty', 1000, 100, 50_000, true));
 runs.push(measure('nodes 20k', 'empty', 20_000, 100, 50_000, true));
 runs.push(measure('queues 10', 'empty', 5000, 10, 50_000, true));
 runs.push(measure('queues 500', 'empty', 5000, 500, 50_000, true));
-const sims = [simBench(100_000, 300, 10, 'fifo'), simBench(100_000, 300, 10, 'drf')];
+// `--admission-only` skips the simulator runs (minutes on a loaded machine).
+const withSims = !process.argv.includes('--admission-only');
+const sims = withSims ? [simBench(100_000, 300, 10, 'fifo'), simBench(100_000, 300, 10, 'drf')] : [];
 // Backlog: 50k jobs arriving faster than 200 nodes drain them (peak ~22k waiting), with preemption.
-const backlog = [simBench(50_000, 200, 10, 'drf', 19), simBench(50_000, 200, 10, 'priority', 19)];
+const backlog = withSims ? [simBench(50_000, 200, 10, 'drf', 19), simBench(50_000, 200, 10, 'priority', 19)] : [];
 
 const pad = (s: string | number, n: number) => String(s).padEnd(n);
 console.log('admission + placement (one schedule() call, includes building indexes from the snapshot)');
@@ -185,4 +187,4 @@ console.log('\nsimulator under backlog (target < 30 s each)');
 for (const s of backlog) console.log(`${s.policy}: ${s.jobs} jobs on ${s.nodes} nodes, peak ${s.maxPending} waiting, ${s.preemptions} preemptions: ${(s.wallMs / 1000).toFixed(1)} s wall, ${(s.cpuMs / 1000).toFixed(1)} s CPU (${s.cycles} cycles)`);
 const preloadedMain = runs.find((r) => r.scenario === 'preloaded' && r.label.startsWith('schedule()')) as Run;
 const meets = (r: Run) => r.perSecCpu >= 8000 || r.perSecWall >= 8000;
-console.log(JSON.stringify({ bench: 'scheduler', loadavg: (await import('node:os')).loadavg()[0], admission: runs, target: { admittedPerSec: 8000, met: meets(main) && meets(preloadedMain), empty: meets(main), preloaded: meets(preloadedMain), backlogUnder30s: backlog.every((b) => b.wallMs < 30_000) }, naiveCpuRatio: { empty: ratio(runs[2], baselineEmpty), preloaded: ratio(runs[5], baselinePre), preloaded20k: ratio(runs[7], baselinePre20k) }, simulator: sims, backlog }));
+console.log(JSON.stringify({ bench: 'scheduler', loadavg: (await import('node:os')).loadavg()[0], admission: runs, target: { admittedPerSec: 8000, met: meets(main) && meets(preloadedMain), empty: meets(main), preloaded: meets(preloadedMain), backlogUnder30s: withSims ? backlog.every((b) => b.wallMs < 30_000) : null }, naiveCpuRatio: { empty: ratio(runs[2], baselineEmpty), preloaded: ratio(runs[5], baselinePre), preloaded20k: ratio(runs[7], baselinePre20k) }, simulator: sims, backlog }));
