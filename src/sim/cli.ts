@@ -1,5 +1,5 @@
 // `capstan sim`: replay a job trace through the scheduler core and print the report.
-//   capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster cluster.yaml
+//   capstan sim --trace FILE [--format capstan|philly|pai|helios|openb] --cluster cluster.yaml
 //               --policy fifo|priority|drf|sjf|srtf [--placement binpack|spread|topology|firstfit|bestfit|worstfit|fgd]
 //               [--json] [--svg out.svg] [--strict] [--lookahead N] [--on-preempt restart|resume] [--preemption-cost S]
 import { parseArgs } from 'node:util';
@@ -14,7 +14,7 @@ import type { PlacementStrategy } from '../scheduler/types.js';
 
 const POLICIES = ['fifo', 'priority', 'drf', 'sjf', 'srtf'] as const;
 const PLACEMENTS = ['binpack', 'spread', 'topology', 'firstfit', 'bestfit', 'worstfit', 'fgd'] as const;
-const USAGE = `usage: capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster FILE --policy ${POLICIES.join('|')} [--placement ${PLACEMENTS.join('|')}] [--json] [--svg out.svg] [--strict] [--lookahead N (default ${SIM_DEFAULT_LOOKAHEAD})] [--on-preempt restart|resume (default resume under srtf, else restart)] [--preemption-cost SECONDS (default 0)]`;
+const USAGE = `usage: capstan sim --trace FILE [--format capstan|philly|pai|helios|openb] --cluster FILE --policy ${POLICIES.join('|')} [--placement ${PLACEMENTS.join('|')}] [--json] [--svg out.svg] [--strict] [--lookahead N (default ${SIM_DEFAULT_LOOKAHEAD})] [--on-preempt restart|resume (default resume under srtf, else restart)] [--preemption-cost SECONDS (default 0)]`;
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
@@ -53,7 +53,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
     if (values.help) { out(`${USAGE}\n`); return 0; }
     if (!values.trace) throw new UsageError('--trace is required');
     if (!values.cluster) throw new UsageError('--cluster is required');
-    const format = oneOf<TraceFormat>('format', values.format, ['capstan', 'philly', 'pai', 'helios'], guessFormat(values.trace));
+    const format = oneOf<TraceFormat>('format', values.format, ['capstan', 'philly', 'pai', 'helios', 'openb'], guessFormat(values.trace));
     const policy = oneOf<SimPolicy>('policy', values.policy, POLICIES, 'fifo');
     const placement = oneOf<PlacementStrategy>('placement', values.placement, PLACEMENTS, 'binpack');
     const onPreempt = values['on-preempt'] === undefined ? undefined : oneOf<OnPreempt>('on-preempt', values['on-preempt'], ['restart', 'resume'], 'restart');

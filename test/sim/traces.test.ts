@@ -121,3 +121,23 @@ test('Capstan CSV: gpu_milli is a shared slice per pod, 0-999', () => {
   assert.deepEqual(r.jobs.map((j) => [j.id, j.podSets[0].gpus, j.podSets[0].gpuMilli]), [['a', 0, 250], ['b', 1, 500]]);
   assert.deepEqual(r.issues.map((i) => [i.line, i.message]), [[4, 'gpu_milli "1000" is not an integer from 0 to 999'], [5, 'gpu_milli "half" is not an integer from 0 to 999']]);
 });
+
+test('openb (Alibaba GPU-sharing trace): slices kept as milli-GPU, whole GPUs, durations, bad rows named', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { parseOpenbTrace } = await import('../../src/sim/trace-openb.js');
+  // The fixture is an excerpt of the real trace (see test/sim/fixtures/README.md); tests run from dist/, the fixture stays in the source tree.
+  const text = readFileSync(new URL('../../../test/sim/fixtures/openb_pod_list_default.head.csv', import.meta.url), 'utf8');
+  const r = parseOpenbTrace(text);
+  assert.equal(r.jobs.length, 25);
+  assert.equal(r.issues.length, 0);
+  const byId = new Map(r.jobs.map((j) => [j.id, j]));
+  assert.deepEqual(byId.get('openb-pod-0001')?.podSets[0], { name: 'pod', count: 1, gpus: 0, gpuMilli: 460, cpuMilli: 6000, memoryBytes: 12288 * 2 ** 20, gpuModel: undefined });
+  assert.equal(byId.get('openb-pod-0017')?.podSets[0].gpus, 8);
+  assert.equal(byId.get('openb-pod-0005')?.podSets[0].gpus, 0);
+  assert.equal(byId.get('openb-pod-0022')?.durationS, 9973826 - 9679175);
+  assert.equal(byId.get('openb-pod-0022')?.queue, 'BE');
+  const bad = parseOpenbTrace(['name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time', 'p,1000,10,1,0,,LS,Running,0,5,0', 'q,1000,10,1,500,V100M16,LS,Running,9,5,9', 'r,1000,10,1,500,V100M16,LS,Running,0,5,0'].join('\n'));
+  assert.deepEqual(bad.issues.map((i) => i.line), [2, 3]);
+  assert.match(bad.issues[0].message, /gpu_milli "0" is not an integer from 1 to 1000/);
+  assert.equal(bad.jobs[0].podSets[0].gpuModel, 'V100M16');
+});
