@@ -10,6 +10,8 @@ export interface ModelServerCliOptions {
   host: string;
   intraOpThreads?: number;
   interOpThreads?: number;
+  /** Cores this server may use (bounds the automatic thread choice). */
+  cpuBudget?: number;
   maxBodyBytes?: number;
   executionProvider: 'cpu' | 'cuda';
   sessionThread: 'worker' | 'event-loop';
@@ -37,6 +39,7 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
       host: { type: 'string' },
       'intra-op-threads': { type: 'string' },
       'inter-op-threads': { type: 'string' },
+      'cpu-budget': { type: 'string' },
       'max-body-bytes': { type: 'string' },
       'execution-provider': { type: 'string' },
       'session-thread': { type: 'string' },
@@ -57,6 +60,7 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
     host: values.host ?? '127.0.0.1',
     intraOpThreads: intFlag('intra-op-threads', values['intra-op-threads'], 1),
     interOpThreads: intFlag('inter-op-threads', values['inter-op-threads'], 1),
+    cpuBudget: intFlag('cpu-budget', values['cpu-budget'], 1),
     maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], 1),
     executionProvider: ep,
     sessionThread: st,

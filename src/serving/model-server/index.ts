@@ -26,8 +26,10 @@ export interface ModelServerOptions {
   grpcPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** onnxruntime threads: intra-op defaults to the CPU count, inter-op to 1. */
+  /** onnxruntime threads: intra-op chosen per model at load when omitted (session-tuning.ts), inter-op 1. */
   threads?: { intraOp?: number; interOp?: number };
+  /** Cores this server may use (default: the machine's); bounds the chosen intra-op threads. */
+  cpuBudget?: number;
   /** 'cuda' falls back to CPU with a log line when unavailable. Default 'cpu'. */
   executionProvider?: 'cpu' | 'cuda';
   /** Where session.run executes: a worker thread per model version (default) or the event loop. */
@@ -61,7 +63,8 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
   const metrics = new ModelServerMetrics(registry);
   const runtime = Object.freeze({
     executionProvider: opts.executionProvider ?? 'cpu',
-    intraOpThreads: opts.threads?.intraOp ?? availableParallelism(),
+    intraOpThreads: opts.threads?.intraOp,
+    cpuBudget: Math.max(1, opts.cpuBudget ?? availableParallelism()),
     interOpThreads: opts.threads?.interOp ?? 1,
     sessionThread: opts.sessionThread ?? 'event-loop',
   });
@@ -127,6 +130,7 @@ export async function modelServerMain(argv: string[]): Promise<ModelServerHandle
     grpcPort: cli.grpcPort,
     host: cli.host,
     threads: { intraOp: cli.intraOpThreads, interOp: cli.interOpThreads },
+    cpuBudget: cli.cpuBudget,
     sessionThread: cli.sessionThread,
     executionProvider: cli.executionProvider,
     maxBodyBytes: cli.maxBodyBytes,

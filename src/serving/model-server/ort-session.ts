@@ -34,7 +34,10 @@ class EventLoopSession implements ModelSession {
 /** Session settings shared by every model of a server. */
 export interface RuntimeOptions {
   executionProvider: 'cpu' | 'cuda';
-  intraOpThreads: number;
+  /** Undefined = chosen per model at load (session-tuning.ts). */
+  intraOpThreads?: number;
+  /** Cores this server may use (the machine's, or its share among replicas); bounds the chosen threads. */
+  cpuBudget: number;
   interOpThreads: number;
   /**
    * Where session.run executes: 'event-loop' (default) = inline; 'worker' = a dedicated worker thread
@@ -47,7 +50,7 @@ export interface RuntimeOptions {
 /** Opens a session; falls back from CUDA to CPU with a log line when CUDA cannot be used. */
 export async function createSession(path: string, opts: RuntimeOptions, log: Logger): Promise<ModelSession> {
   const base: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: opts.intraOpThreads,
+    intraOpNumThreads: opts.intraOpThreads ?? 1,
     interOpNumThreads: opts.interOpThreads,
     graphOptimizationLevel: 'all',
     executionMode: opts.interOpThreads > 1 ? 'parallel' : 'sequential',
