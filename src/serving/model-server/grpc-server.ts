@@ -38,6 +38,21 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
     ServerMetadata: async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS }),
     ModelReady: async (r) => ({ ready: state.modelReady(str(r.name), str(r.version) || undefined) }),
     ModelMetadata: async (r) => state.modelMetadata(str(r.name), str(r.version) || undefined),
+    ModelConfig: async (r) => ({ config: state.modelConfig(str(r.name), str(r.version) || undefined) }),
+    ModelStatistics: async (r) => state.modelStatistics(str(r.name) || undefined, str(r.version) || undefined),
+    RepositoryIndex: async (r) => ({ models: await state.manager.index(r.ready === true) }),
+    RepositoryModelLoad: async (r) => {
+      const name = str(r.model_name);
+      if (!name) throw badRequest('model_name must not be empty');
+      await state.loadModel(name);
+      return {};
+    },
+    RepositoryModelUnload: async (r) => {
+      const name = str(r.model_name);
+      if (!name) throw badRequest('model_name must not be empty');
+      await state.manager.unload(name);
+      return {};
+    },
     ModelInfer: async (r) => {
       const start = performance.now();
       const m = r as GrpcInferRequestMessage;
@@ -62,7 +77,8 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
       requestSerialize: (b: Buffer) => b,
       requestDeserialize: (b: Buffer) => b,
       responseSerialize: (o: object) => {
-        const u8 = resType.encode(o).finish();
+        // ModelInfer's response is built in the wire shape already; others may carry enum names and maps.
+        const u8 = resType.encode(method.name === 'ModelInfer' ? o : resType.fromObject(o)).finish();
         // A view, not a copy: protobufjs hands back a fresh Uint8Array.
         return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
       },

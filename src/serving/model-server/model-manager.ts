@@ -100,6 +100,16 @@ export class ModelManager {
     return this.models.has(name);
   }
 
+  /** Every loaded version, by model name then version (for statistics). */
+  loadedVersions(name?: string): ModelVersion[] {
+    const out: ModelVersion[] = [];
+    for (const [n, e] of [...this.models.entries()].sort((a, b) => a[0].localeCompare(b[0]))) {
+      if (name !== undefined && n !== name) continue;
+      out.push(...[...e.versions.values()].sort((a, b) => Number(a.version) - Number(b.version)));
+    }
+    return out;
+  }
+
   /** Names of models with at least one ready version. */
   readyModelNames(): string[] {
     return [...this.models.entries()].filter(([, e]) => e.versions.size > 0).map(([n]) => n).sort();
