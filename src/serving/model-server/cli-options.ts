@@ -14,7 +14,7 @@ export interface ModelServerCliOptions {
   cpuBudget?: number;
   maxBodyBytes?: number;
   executionProvider: 'cpu' | 'cuda';
-  sessionThread: 'worker' | 'event-loop';
+  sessionThread: 'worker' | 'event-loop' | 'auto';
   logLevel: string;
 }
 
@@ -48,8 +48,8 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
   });
   const ep = values['execution-provider'] ?? 'cpu';
   if (ep !== 'cpu' && ep !== 'cuda') throw new Error(`--execution-provider must be cpu or cuda, got '${ep}'`);
-  const st = values['session-thread'] ?? 'event-loop';
-  if (st !== 'worker' && st !== 'event-loop') throw new Error(`--session-thread must be worker or event-loop, got '${st}'`);
+  const st = values['session-thread'] ?? 'auto';
+  if (st !== 'worker' && st !== 'event-loop' && st !== 'auto') throw new Error(`--session-thread must be auto, worker or event-loop, got '${st}'`);
   const models = values.model ?? [];
   if (!values['model-repository'] && models.length === 0) throw new Error('give --model-repository DIR or at least one --model NAME=PATH');
   return Object.freeze({

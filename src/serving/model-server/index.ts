@@ -32,8 +32,8 @@ export interface ModelServerOptions {
   cpuBudget?: number;
   /** 'cuda' falls back to CPU with a log line when unavailable. Default 'cpu'. */
   executionProvider?: 'cpu' | 'cuda';
-  /** Where session.run executes: a worker thread per model version (default) or the event loop. */
-  sessionThread?: 'worker' | 'event-loop';
+  /** Where session.run executes: 'auto' (default: a worker thread when a full batch computes long, see session-tuning.ts), a worker thread per model version, or the event loop. */
+  sessionThread?: 'worker' | 'event-loop' | 'auto';
   /** Largest request body (after decompression) / gRPC message. Default 64 MiB. */
   maxBodyBytes?: number;
   logger?: Logger;
@@ -66,7 +66,7 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
     intraOpThreads: opts.threads?.intraOp,
     cpuBudget: Math.max(1, opts.cpuBudget ?? availableParallelism()),
     interOpThreads: opts.threads?.interOp ?? 1,
-    sessionThread: opts.sessionThread ?? 'event-loop',
+    sessionThread: opts.sessionThread ?? 'auto',
   });
   if (!opts.modelRepository && (opts.models ?? []).length === 0) throw new Error('runModelServer: give modelRepository or models');
   const manager = new ModelManager({ repository: opts.modelRepository, models: opts.models }, runtime, metrics, log);

@@ -42,6 +42,7 @@ export function modelConfigView(mv: ModelVersion): ModelConfigView {
   const parameters: Record<string, { string_value: string }> = {
     intra_op_thread_count: { string_value: String(mv.tuning.threads) },
     'capstan.thread_choice': { string_value: mv.tuning.threadSource },
+    'capstan.session_thread': { string_value: mv.tuning.sessionThread },
     'capstan.thread_trials': { string_value: JSON.stringify(mv.tuning.trials) },
     'capstan.queue_budget': { string_value: b.defaultTimeoutMicros === undefined ? 'auto' : 'configured' },
     'capstan.compute_fixed_ms': { string_value: profile.fixedMs.toFixed(4) },

@@ -40,11 +40,12 @@ export interface RuntimeOptions {
   cpuBudget: number;
   interOpThreads: number;
   /**
-   * Where session.run executes: 'event-loop' (default) = inline; 'worker' = a dedicated worker thread
-   * per model version, so parsing continues during compute. On 2 shared cores the worker measured
-   * slower (thread hops, cache sharing); it is for machines with cores to spare.
+   * Where session.run executes: 'event-loop' = inline; 'worker' = a dedicated worker thread per
+   * model version, so parsing (and answering 503s) continues during compute; 'auto' = decided per
+   * model from its calibrated full-batch time (session-tuning.ts). createSession treats 'auto' as
+   * 'event-loop'.
    */
-  sessionThread?: 'worker' | 'event-loop';
+  sessionThread?: 'worker' | 'event-loop' | 'auto';
 }
 
 /** Opens a session; falls back from CUDA to CPU with a log line when CUDA cannot be used. */

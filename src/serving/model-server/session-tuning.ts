@@ -10,10 +10,18 @@ import { createSession, tensorMetadataOf, type ModelSession, type RuntimeOptions
 import { chooseThreads, threadCandidates, type ThreadTrial } from './thread-choice.js';
 import type { TensorMetadata } from './infer-types.js';
 
+/**
+ * With sessionThread 'auto', a model whose calibrated full batch takes longer than this runs on a
+ * worker thread: on the event loop it would hold up parsing and 503 answers for that long per batch.
+ */
+export const AUTO_WORKER_BATCH_MS = 2;
+
 /** A session with how it was chosen. */
 export interface TunedSession {
   session: ModelSession;
   threads: number;
+  /** Where session.run executes. */
+  sessionThread: 'worker' | 'event-loop';
   /** How threads were chosen. */
   threadSource: 'explicit' | 'calibrated';
   /** Undefined when the model could not run on synthetic inputs. */
@@ -64,9 +72,18 @@ export async function openTunedSession(
   const pick = calibrationError !== undefined ? opened[opened.length - 1].threads : chooseThreads(trials);
   const best = opened.find((o) => o.threads === pick)!;
   for (const o of opened) if (o !== best) await o.session.release().catch(() => {});
-  const chosen = best;
+  let chosen = best;
+  let sessionThread: 'worker' | 'event-loop' = runtime.sessionThread === 'worker' ? 'worker' : 'event-loop';
+  const longest = chosen.calibration?.medians[chosen.calibration.medians.length - 1]?.ms ?? 0;
+  if (runtime.sessionThread === 'auto' && longest > AUTO_WORKER_BATCH_MS) {
+    // Reopen on a worker thread with the chosen threads (the calibration stays valid: same kernels).
+    const session = await createSession(path, { ...runtime, intraOpThreads: chosen.threads, sessionThread: 'worker' }, log);
+    await chosen.session.release().catch(() => {});
+    chosen = { ...chosen, session };
+    sessionThread = 'worker';
+  }
   return {
-    session: chosen.session, threads: chosen.threads, threadSource: explicit !== undefined ? 'explicit' : 'calibrated',
+    session: chosen.session, threads: chosen.threads, sessionThread, threadSource: explicit !== undefined ? 'explicit' : 'calibrated',
     calibration: chosen.calibration, trials, calibrationError,
   };
 }
