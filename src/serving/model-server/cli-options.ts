@@ -12,6 +12,9 @@ export interface ModelServerCliOptions {
   interOpThreads?: number;
   /** Cores this server may use (bounds the automatic thread choice). */
   cpuBudget?: number;
+  /** Memory budget of the loaded models (bytes). */
+  memoryBudgetBytes?: number;
+  loadOnDemand: boolean;
   maxBodyBytes?: number;
   executionProvider: 'cpu' | 'cuda';
   sessionThread: 'worker' | 'event-loop' | 'auto';
@@ -40,6 +43,8 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
       'intra-op-threads': { type: 'string' },
       'inter-op-threads': { type: 'string' },
       'cpu-budget': { type: 'string' },
+      'model-memory-budget': { type: 'string' },
+      'load-on-demand': { type: 'boolean' },
       'max-body-bytes': { type: 'string' },
       'execution-provider': { type: 'string' },
       'session-thread': { type: 'string' },
@@ -61,6 +66,8 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
     intraOpThreads: intFlag('intra-op-threads', values['intra-op-threads'], 1),
     interOpThreads: intFlag('inter-op-threads', values['inter-op-threads'], 1),
     cpuBudget: intFlag('cpu-budget', values['cpu-budget'], 1),
+    memoryBudgetBytes: intFlag('model-memory-budget', values['model-memory-budget'], 1),
+    loadOnDemand: values['load-on-demand'] === true,
     maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], 1),
     executionProvider: ep,
     sessionThread: st,

@@ -57,7 +57,7 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
       const start = performance.now();
       const m = r as GrpcInferRequestMessage;
       if (!m.model_name) throw badRequest('model_name must not be empty');
-      const mv = state.manager.resolve(m.model_name, m.model_version || undefined);
+      const mv = await state.manager.resolveForInference(m.model_name, m.model_version || undefined);
       const request = grpcToInferRequest(m);
       const result = await mv.infer(request);
       state.metrics.requestSeconds.labels({ model: mv.name, version: mv.version, protocol: 'grpc' }).observe((performance.now() - start) / 1000);

@@ -116,7 +116,7 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
 
   async function inferAnswer(model: string, version: string | undefined, body: Buffer, hdr: string | string[] | undefined): Promise<{ mv: ModelVersion; enc: EncodedRestResponse }> {
     const headerLength = headerLengthOf(hdr);
-    const mv = state.manager.resolve(model, version);
+    const mv = await state.manager.resolveForInference(model, version);
     const request = decodeRestInferRequest(body, headerLength);
     const result = await mv.infer(request);
     return { mv, enc: encodeRestInferResponse(result, request) };
@@ -168,7 +168,7 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
   async function predictV1(req: IncomingMessage, res: ServerResponse, model: string): Promise<void> {
     const start = performance.now();
     const body = await readBody(req, deps.maxBodyBytes);
-    const mv = state.manager.resolve(model);
+    const mv = await state.manager.resolveForInference(model);
     let doc: unknown;
     try {
       doc = JSON.parse(body.toString('utf8'));

@@ -34,6 +34,10 @@ export interface ModelServerOptions {
   executionProvider?: 'cpu' | 'cuda';
   /** Where session.run executes: 'auto' (default: a worker thread when a full batch computes long, see session-tuning.ts), a worker thread per model version, or the event loop. */
   sessionThread?: 'worker' | 'event-loop' | 'auto';
+  /** Memory the loaded models may hold together; least recently used idle models are evicted to stay within it. */
+  memoryBudgetBytes?: number;
+  /** Load no model at start: each loads on its first inference request (also implied for evicted models by a budget). */
+  loadOnDemand?: boolean;
   /** Largest request body (after decompression) / gRPC message. Default 64 MiB. */
   maxBodyBytes?: number;
   logger?: Logger;
@@ -69,7 +73,9 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
     sessionThread: opts.sessionThread ?? 'auto',
   });
   if (!opts.modelRepository && (opts.models ?? []).length === 0) throw new Error('runModelServer: give modelRepository or models');
-  const manager = new ModelManager({ repository: opts.modelRepository, models: opts.models }, runtime, metrics, log);
+  const manager = new ModelManager({ repository: opts.modelRepository, models: opts.models }, runtime, metrics, log, {
+    memoryBudgetBytes: opts.memoryBudgetBytes, loadOnDemand: opts.loadOnDemand,
+  });
   const state = new ServerState(manager, metrics);
 
   await manager.loadAll();
@@ -131,6 +137,8 @@ export async function modelServerMain(argv: string[]): Promise<ModelServerHandle
     host: cli.host,
     threads: { intraOp: cli.intraOpThreads, interOp: cli.interOpThreads },
     cpuBudget: cli.cpuBudget,
+    memoryBudgetBytes: cli.memoryBudgetBytes,
+    loadOnDemand: cli.loadOnDemand,
     sessionThread: cli.sessionThread,
     executionProvider: cli.executionProvider,
     maxBodyBytes: cli.maxBodyBytes,

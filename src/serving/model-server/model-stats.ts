@@ -16,6 +16,8 @@ export interface ModelStatistics {
   execution_count: number;
   inference_stats: { success: StatDuration; fail: StatDuration; queue: StatDuration; compute_input: StatDuration; compute_infer: StatDuration; compute_output: StatDuration; cache_hit: StatDuration; cache_miss: StatDuration };
   batch_stats: Array<{ batch_size: number; compute_input: StatDuration; compute_infer: StatDuration; compute_output: StatDuration }>;
+  /** Memory held by the version (Triton's MemoryUsage; byte_size estimated at load). */
+  memory_usage?: Array<{ type: string; id: number; byte_size: number }>;
   /** Capstan: requests refused at once (expected wait over budget, or queue bound) and timed out in the queue. */
   rejected: { expected_wait: number; queue_full: number; timeout: number };
 }

@@ -41,6 +41,12 @@ export class ModelVersion {
   private readonly outputMeta = new Map<string, TensorMetadata>();
 
   private readonly stats = new ModelStatsCounter();
+  /** Requests accepted and not yet answered (eviction never frees a version in use). */
+  inFlight = 0;
+  /** Set once unloading starts: new requests get 503 (retryable) instead of a freed session. */
+  private closed = false;
+  /** Memory this version holds (set by the manager at load: RSS growth, at least the file size). */
+  memoryBytes = 0;
 
   private constructor(
     readonly name: string,
@@ -102,8 +108,11 @@ export class ModelVersion {
 
   /** Triton-style statistics of this version. */
   statistics(): ModelStatistics {
-    return this.stats.snapshot(this.name, this.version);
+    return { ...this.stats.snapshot(this.name, this.version), memory_usage: [{ type: 'CPU', id: 0, byte_size: this.memoryBytes }] };
   }
+
+  /** True while requests are in flight or queued. */
+  get busy(): boolean { return this.inFlight > 0 || this.scheduler.depth > 0; }
 
   /** Tensor metadata as the protocol reports it (batch dim shown as -1 when batching). */
   metadata(): { inputs: TensorMetadata[]; outputs: TensorMetadata[] } {
@@ -113,8 +122,10 @@ export class ModelVersion {
   /** Validates a request, queues it for batched execution, and resolves with its outputs. */
   async infer(request: InferRequest): Promise<InferResult> {
     this.metrics.inFlight.inc();
+    this.inFlight++;
     const start = performance.now();
     try {
+      if (this.closed) throw new InferError('NotReady', `model '${this.name}' version ${this.version} is being unloaded; retry`);
       const prepared = this.prepare(request);
       const { budgetMs, expireMs } = this.queueLimits(request);
       const priority = this.priorityOf(request);
@@ -129,6 +140,7 @@ export class ModelVersion {
       throw err;
     } finally {
       this.metrics.inFlight.dec();
+      this.inFlight--;
     }
   }
 
@@ -139,8 +151,10 @@ export class ModelVersion {
 
   /** Frees the session after draining. */
   async unload(): Promise<void> {
+    this.closed = true;
     await this.drain();
     await this.session.release();
+    this.metrics.memoryBytes.set(0);
   }
 
   /** Admission budget and expiry: an explicit timeout is both (Triton); the automatic budget expires later (admission.ts). */
