@@ -8,6 +8,7 @@ import type * as http2 from 'node:http2';
 import type { Logger } from 'pino';
 import type protobuf from 'protobufjs';
 import { inferenceProtoRoot } from './grpc-proto.js';
+import type { HistogramChild } from './local-metrics.js';
 import { grpcToInferRequest, inferResultToGrpc, type GrpcInferRequestMessage } from './grpc-codec.js';
 import { badRequest, toInferError } from './infer-error.js';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerState } from './server-state.js';
@@ -32,6 +33,7 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
   });
 
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const durations = new Map<string, HistogramChild>();
   const handlers: Record<string, Handler> = {
     ServerLive: async () => ({ live: state.live }),
     ServerReady: async () => ({ ready: state.ready }),
@@ -60,7 +62,11 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
       const mv = await state.manager.resolveForInference(m.model_name, m.model_version || undefined);
       const request = grpcToInferRequest(m);
       const result = await mv.infer(request);
-      state.metrics.requestSeconds.labels({ model: mv.name, version: mv.version, protocol: 'grpc' }).observe((performance.now() - start) / 1000);
+      // Children cached per model version: labels() validates and joins the label set on every call.
+      const k = `${mv.name}\u0000${mv.version}`;
+      let h = durations.get(k);
+      if (!h) durations.set(k, (h = state.metrics.requestSeconds.labels({ model: mv.name, version: mv.version, protocol: 'grpc' })));
+      h.observe((performance.now() - start) / 1000);
       return inferResultToGrpc(result, request.id);
     },
   };
