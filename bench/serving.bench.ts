@@ -193,19 +193,24 @@ async function main(): Promise<void> {
   for (const name of Object.keys(MODELS) as ModelName[]) {
     if (!wanted(name, 'config')) continue;
     const m = MODELS[name];
-    const def = rows.find((r) => r.model === name && r.scenario === 'capstan rest-binary' && r.concurrency === 64);
-    let best = { label: 'defaults', rowsPerSec: def?.rowsPerSec ?? 0 };
-    for (const cfg of CONFIGS) {
+    // Defaults run first and last (the machine's load drifts): their mean is compared with the best explicit one.
+    const runs = [{ label: 'defaults', opts: {} }, ...CONFIGS, { label: 'defaults', opts: {} }];
+    const defaults: number[] = [];
+    let best = { label: '', rowsPerSec: 0 };
+    for (const cfg of runs) {
       const srv = await runModelServer({ models: [{ name, dir: join(dir, name) }], httpPort: 0, logger: quiet, ...cfg.opts });
       try {
         const row = rowOf(name, `config ${cfg.label}`, 64, await measured({ mode: 'rest-binary', port: srv.httpPort, model: name, inputSize: m.inputSize, concurrency: 64, durationMs: DURATION_MS }));
         rows.push(row);
-        if (row.rowsPerSec > best.rowsPerSec) best = { label: cfg.label, rowsPerSec: row.rowsPerSec };
+        if (cfg.label === 'defaults') defaults.push(row.rowsPerSec);
+        else if (row.rowsPerSec > best.rowsPerSec) best = { label: cfg.label, rowsPerSec: row.rowsPerSec };
       } finally {
         await srv.close();
       }
     }
-    if (def) gaps[name] = { defaultRowsPerSec: def.rowsPerSec, best: best.label, bestRowsPerSec: best.rowsPerSec, ratio: def.rowsPerSec / best.rowsPerSec };
+    const def = (defaults[0] + defaults[1]) / 2;
+    if (def > best.rowsPerSec) best = { label: 'defaults', rowsPerSec: def };
+    gaps[name] = { defaultRowsPerSec: def, best: best.label, bestRowsPerSec: best.rowsPerSec, ratio: def / best.rowsPerSec };
   }
 
   // Overload: batching off, defaults (automatic queue budget), arrivals at 10x capacity.

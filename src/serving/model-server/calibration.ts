@@ -13,9 +13,11 @@ import { DATATYPES, elementCount } from './tensor-datatypes.js';
 /** Calibration result. */
 export interface Calibration {
   profile: ComputeProfile;
-  /** Median ms per batch size measured. */
+  /** Median ms per batch size measured (the compute profile: what batches cost on this machine now). */
   medians: Array<{ rows: number; ms: number }>;
-  /** Rows/s at the largest batch measured. */
+  /** Fastest run per batch size: the model's own cost, robust to the process being descheduled on a busy machine. */
+  minimums: Array<{ rows: number; ms: number }>;
+  /** Rows/s at the largest batch, from its fastest run (thread choice compares these). */
   rowsPerSec: number;
 }
 
@@ -67,10 +69,12 @@ export async function calibrateSession(
 ): Promise<Calibration> {
   const sizes = maxBatchSize > 1 ? [1, maxBatchSize] : [1];
   const medians: Array<{ rows: number; ms: number }> = [];
+  const minimums: Array<{ rows: number; ms: number }> = [];
   for (const rows of sizes) {
     const times = await timeBatch(session, syntheticFeeds(inputs, rows, maxBatchSize > 0), lim, now);
     medians.push({ rows, ms: median(times) });
+    minimums.push({ rows, ms: Math.min(...times) });
   }
-  const last = medians[medians.length - 1];
-  return { profile: fitComputeProfile(medians), medians, rowsPerSec: last.ms > 0 ? (last.rows * 1000) / last.ms : Infinity };
+  const fastest = minimums[minimums.length - 1];
+  return { profile: fitComputeProfile(medians), medians, minimums, rowsPerSec: fastest.ms > 0 ? (fastest.rows * 1000) / fastest.ms : Infinity };
 }

@@ -74,7 +74,8 @@ export async function openTunedSession(
   for (const o of opened) if (o !== best) await o.session.release().catch(() => {});
   let chosen = best;
   let sessionThread: 'worker' | 'event-loop' = runtime.sessionThread === 'worker' ? 'worker' : 'event-loop';
-  const longest = chosen.calibration?.medians[chosen.calibration.medians.length - 1]?.ms ?? 0;
+  // The fastest full-batch run: a busy machine inflates medians, and a tiny model must not move to a worker for that.
+  const longest = chosen.calibration?.minimums[chosen.calibration.minimums.length - 1]?.ms ?? 0;
   if (runtime.sessionThread === 'auto' && longest > AUTO_WORKER_BATCH_MS) {
     // Reopen on a worker thread with the chosen threads (the calibration stays valid: same kernels).
     const session = await createSession(path, { ...runtime, intraOpThreads: chosen.threads, sessionThread: 'worker' }, log);
