@@ -61,6 +61,13 @@ export class ModelManager {
   /** With a budget, loads run one at a time so each one's memory growth is its own. */
   private loadChain: Promise<unknown> = Promise.resolve();
   private readonly evicted = new Set<string>();
+  private calibrationChain: Promise<unknown> = Promise.resolve();
+  /** Serializes calibrations (session-tuning.ts): parallel loads would time each other's runs. */
+  private readonly exclusive = <T>(fn: () => Promise<T>): Promise<T> => {
+    const run = this.calibrationChain.then(fn);
+    this.calibrationChain = run.catch(() => {});
+    return run;
+  };
 
   constructor(
     private readonly sources: ModelSources,
@@ -265,7 +272,7 @@ export class ModelManager {
       const v = String(version);
       try {
         const rssBefore = process.memoryUsage().rss;
-        const mv = await ModelVersion.load(name, v, path, config, this.runtime, this.metrics.forModel(name, v), this.log);
+        const mv = await ModelVersion.load(name, v, path, config, this.runtime, this.metrics.forModel(name, v), this.log, this.exclusive);
         // RSS growth is the version's own when loads are serialized (with a budget); the file size is a floor.
         mv.memoryBytes = Math.max(process.memoryUsage().rss - rssBefore, await estimateBytes([path]));
         this.metrics.forModel(name, v).memoryBytes.set(mv.memoryBytes);

@@ -8,7 +8,7 @@ import { DEFAULT_MAX_BATCH_SIZE, type ModelConfig } from './model-config.js';
 import { InferError, badRequest } from './infer-error.js';
 import type { InferOutput, InferRequest, InferResult, TensorMetadata } from './infer-types.js';
 import { tensorMetadataOf, type ModelSession, type RuntimeOptions, type WireTensor } from './ort-session.js';
-import { maxBatchSizeOf, openTunedSession, type TunedSession } from './session-tuning.js';
+import { maxBatchSizeOf, openTunedSession, type Exclusive, type TunedSession } from './session-tuning.js';
 import { autoExpiryMs, defaultQueueBudgetMs } from './admission.js';
 import type { ComputeProfile } from './compute-profile.js';
 import { ModelStatsCounter, type ModelStatistics } from './model-stats.js';
@@ -85,9 +85,9 @@ export class ModelVersion {
   /** Loads a version from an .onnx file: session with tuned threads, calibrated compute profile. */
   static async load(
     name: string, version: string, path: string, config: ModelConfig,
-    runtime: RuntimeOptions, metrics: ModelMetrics, log: Logger,
+    runtime: RuntimeOptions, metrics: ModelMetrics, log: Logger, exclusive?: Exclusive,
   ): Promise<ModelVersion> {
-    const { session, ...tuning } = await openTunedSession(path, runtime, config.batching.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, log);
+    const { session, ...tuning } = await openTunedSession(path, runtime, config.batching.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, log, exclusive);
     try {
       return new ModelVersion(name, version, session, config, metrics, tuning);
     } catch (err) {

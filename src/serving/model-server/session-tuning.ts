@@ -40,8 +40,12 @@ export function maxBatchSizeOf(inputs: readonly TensorMetadata[], outputs: reado
 }
 
 /** Opens, calibrates and (when threads are not given) picks the thread count. */
+/** Runs `fn` alone among the calls given the same function (the manager serializes calibrations with it). */
+export type Exclusive = <T>(fn: () => Promise<T>) => Promise<T>;
+
 export async function openTunedSession(
   path: string, runtime: RuntimeOptions, configuredMaxBatch: number | undefined, fallbackMaxBatch: number, log: Logger,
+  exclusive: Exclusive = (fn) => fn(),
 ): Promise<TunedSession> {
   const explicit = runtime.intraOpThreads;
   const candidates = explicit !== undefined ? [explicit] : threadCandidates(runtime.cpuBudget);
@@ -56,7 +60,8 @@ export async function openTunedSession(
         const inputs = tensorMetadataOf(session.inputMetadata, 'input');
         const outputs = tensorMetadataOf(session.outputMetadata, 'output');
         const maxBatch = maxBatchSizeOf(inputs, outputs, configuredMaxBatch, fallbackMaxBatch);
-        const calibration = await calibrateSession(session, inputs, maxBatch);
+        // One calibration at a time: models loading in parallel would otherwise time each other's runs.
+        const calibration = await exclusive(() => calibrateSession(session, inputs, maxBatch));
         opened[opened.length - 1].calibration = calibration;
         trials.push({ threads, rowsPerSec: calibration.rowsPerSec });
       } catch (err) {
