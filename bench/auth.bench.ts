@@ -13,7 +13,6 @@
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -29,6 +28,7 @@ import { RoleAuthorizer } from '../src/server/role-authorizer.js';
 import { TenancyIndex } from '../src/server/tenancy-index.js';
 import { UserAccounts } from '../src/server/user-accounts.js';
 import { Gateway } from '../src/serving/gateway/index.js';
+import { runFixedReplica } from './fixed-replica.js';
 import { inferAuthorizer } from '../src/serving/control/infer-authorizer.js';
 import { ObjectStore } from '../src/store/object-store.js';
 import { SqliteBackend } from '../src/store/sqlite-backend.js';
@@ -71,20 +71,6 @@ async function decisionCost(): Promise<Record<string, number>> {
     user.push(await per(t.alice));
   }
   return { adminUs: Math.min(...admin), userUs: Math.min(...user) };
-}
-
-/** Child: a replica answering a fixed OIP response. */
-async function runReplica(): Promise<void> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ANSWER) });
-      res.end(ANSWER);
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  process.send?.({ port: (server.address() as AddressInfo).port });
 }
 
 /** Child: a gateway (with or without the platform's infer check) in front of the replica. */
@@ -208,7 +194,7 @@ async function apiAndAudit(): Promise<Record<string, number>> {
 
 async function main(): Promise<void> {
   const role = process.argv[2];
-  if (role === 'replica') return runReplica();
+  if (role === 'replica') return runFixedReplica(ANSWER);
   if (role === 'gateway') return runGateway(process.argv[3], process.argv[4] === 'auth');
   const d = await decisionCost();
   const g = await gatewayPath();
