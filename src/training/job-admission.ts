@@ -13,8 +13,8 @@ import {
 import { ResourceFlavorKind } from '../api/kinds/resource-flavor.js';
 import type { WorkloadAdmission as Admission } from '../api/kinds/workload.js';
 import { LOCAL_CLUSTER_NAME } from '../api/kinds/cluster.js';
-import { placementOf, type Placement } from '../runtime/kubernetes/placement.js';
-import { replicaKey } from './rendezvous-env.js';
+import { placementOf, podSetName, type Placement } from '../queueing/index.js';
+import { replicaKey } from '../runtime/rendezvous-env.js';
 
 /** The answer for one job. */
 export type AdmissionState =
@@ -36,10 +36,7 @@ export interface TrainingAdmission {
   placement?(job: KubeObject): Promise<Placement | undefined>;
 }
 
-/** The podSet name of a role (Workload podSets are DNS labels). */
-export function podSetName(role: string): string {
-  return role.toLowerCase();
-}
+export { podSetName };
 
 /** Per-replica requests of a role, as Workload quantities. */
 export function roleRequests(spec: TrainingJobSpec, role: string): Record<string, string | number> {

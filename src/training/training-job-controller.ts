@@ -8,7 +8,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/meta.js';
-import { withPlacementConflict } from '../runtime/kubernetes/placement.js';
+import { withPlacementConflict } from '../queueing/index.js';
 import { LOCAL_CLUSTER_NAME } from '../api/kinds/cluster.js';
 import { TrainingJobKind } from '../api/kinds/training-job.js';
 import type { TrainingJobSpec, TrainingJobStatus } from '../api/kinds/training-job-schema.js';
@@ -24,7 +24,7 @@ import { isTerminal, statusForPhase, type TrainingPhase } from './job-status.js'
 import { buildLaunchPlan, rolesOf } from './launch-plan.js';
 import type { LocalJobRuntime } from './local-job-runtime.js';
 import type { ModelRegistrar } from './model-registrar.js';
-import { portsNeeded, replicaKey } from './rendezvous-env.js';
+import { portsNeeded, replicaKey } from '../runtime/rendezvous-env.js';
 
 /** What the controller is built from. */
 export interface TrainingJobControllerDeps {

@@ -44,8 +44,8 @@ export function createTrainingModule(opts: TrainingModuleOptions = {}): Platform
       const runtime = new LocalJobRuntime({ log, onChange: (key) => controllerQueue?.add(key), restartBaseDelayMs: opts.restartBaseDelayMs, ledger });
       mod.runtime = runtime;
       const baseEnv: Record<string, string> = {};
-      // The module is the entry point of this capability: the one place that reads the server's environment.
-      for (const k of INHERITED_ENV) if (process.env[k] !== undefined) baseEnv[k] = process.env[k]!;
+      // The server's environment, captured once in its config: replicas get only the listed part.
+      for (const k of INHERITED_ENV) if (ctx.cfg.environment[k] !== undefined) baseEnv[k] = ctx.cfg.environment[k]!;
       const controller = new TrainingJobController({
         client: ctx.client,
         runtime,

@@ -8,7 +8,7 @@ import type { TrainingJobSpec } from '../../api/kinds/training-job-schema.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { IsvcRevisionInput, PodToleration } from './inference-manifests.js';
 import type { PriorityClassInput, ProjectInput } from './tenancy-manifests.js';
-import { NODE_CLUSTER_LABEL } from './placement.js';
+import { NODE_CLUSTER_LABEL } from '../../api/kinds/cluster.js';
 import type { TrainingJobInput } from './training-manifests.js';
 
 /** What a ResourceFlavor contributes to pods placed on it. */

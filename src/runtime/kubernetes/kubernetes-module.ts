@@ -6,8 +6,8 @@
  */
 import { ClusterKind } from '../../api/kinds/cluster.js';
 import { ownerKeyOf, type Controller } from '../../controllers/runtime/controller.js';
-import type { PlatformModule } from '../../server/platform-module.js';
-import { ScopedTokens } from '../../server/scoped-tokens.js';
+import type { PlatformContext, PlatformModule } from '../../server/platform-module.js';
+import type { RegistryTokenIssuer } from './registry-token.js';
 import { ClusterController, ensureLocalCluster } from './cluster-controller.js';
 import { RuntimeRegistry } from './runtime-registry.js';
 import { inferenceServiceHandler, priorityClassHandler, projectHandler, type SyncDefaults } from './sync-handlers.js';
@@ -17,8 +17,15 @@ import { WorkloadSyncController, type SyncHandler } from './workload-sync-contro
 /** Defaults for clusters that do not name an image or a registry URL. */
 export const KUBERNETES_DEFAULTS: SyncDefaults = { image: 'ghcr.io/capstan-dev/capstan:0.1.0', registryUrl: 'http://capstan.capstan-system.svc:8470' };
 
-/** Installs the kubernetes controllers. */
-export const kubernetesModule: PlatformModule = {
+/** What the composition root hands the module (it may not import the server). */
+export interface KubernetesModuleOptions {
+  /** The scoped tokens registry-model pulls use; without it, pods pull without a token. */
+  registryTokens?: (ctx: PlatformContext) => RegistryTokenIssuer;
+}
+
+/** Builds the kubernetes module; src/server/platform-modules.ts installs it with the server's scoped tokens. */
+export function createKubernetesModule(opts: KubernetesModuleOptions = {}): PlatformModule {
+  return {
   name: 'kubernetes',
   async install(ctx) {
     await ensureLocalCluster(ctx.client);
@@ -33,7 +40,7 @@ export const kubernetesModule: PlatformModule = {
     ctx.onStop(() => clusters.stop());
     const handlers: SyncHandler[] = [];
     const isvc = find('InferenceService');
-    if (isvc) handlers.push(inferenceServiceHandler(isvc, runtimes, KUBERNETES_DEFAULTS, new ScopedTokens(ctx.backend)));
+    if (isvc) handlers.push(inferenceServiceHandler(isvc, runtimes, KUBERNETES_DEFAULTS, opts.registryTokens?.(ctx)));
     // TrainingJobs go through queue admission; the admitted flavor's cluster runs them.
     const job = find('TrainingJob');
     const workload = find('Workload');
@@ -65,3 +72,4 @@ export const kubernetesModule: PlatformModule = {
     });
   },
 };
+}

@@ -4,10 +4,9 @@ import type { Condition, KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
 import { isvcRevisionInput, priorityClassInput, projectInput } from './capstan-adapters.js';
 import type { InferenceServiceSpec } from '../../api/kinds/inference-service-schema.js';
-import type { ScopedTokens } from '../../server/scoped-tokens.js';
 import { registryTokenSecretName } from './inference-manifests.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
-import { modelReadScope, registryModelOf } from './registry-token.js';
+import { modelReadScope, registryModelOf, type RegistryTokenIssuer } from './registry-token.js';
 import { targetClusterOf, type RuntimeRegistry } from './runtime-registry.js';
 import type { SyncHandler } from './workload-sync-controller.js';
 
@@ -32,7 +31,7 @@ function cond(type: string, ok: boolean, reason: string, message: string): Condi
  * when the cluster has none (or the model changed), applied as a Secret with the revision,
  * revoked when the service is deleted.
  */
-export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults, tokens?: ScopedTokens): SyncHandler {
+export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults, tokens?: RegistryTokenIssuer): SyncHandler {
   return {
     kind,
     writesStatus: true,

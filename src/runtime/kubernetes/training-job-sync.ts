@@ -25,13 +25,13 @@ import { splitKey } from '../../controllers/runtime/informer.js';
 import {
   evictionMessage, isAdmitted, isEvictionRequested, isFinished, markWorkloadFinished, releaseEvictedWorkload, workloadAdmission, workloadNameFor,
 } from '../../queueing/index.js';
-import { podSetName } from '../../training/job-admission.js';
+import { podSetName } from '../../queueing/placement.js';
 import { isTerminal, statusForPhase, type TrainingPhase } from '../../training/job-status.js';
 import { trainingJobInput } from './capstan-adapters.js';
 import { backoffDelayMs, classifyError } from './kube-errors.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
 import { CLEANUP_FINALIZER, PLACED_ANNOTATION, placedClustersOf, withoutPlacement, withPlacement } from './managed-labels.js';
-import { placementOf, podSetPlacement, withPlacementConflict, type Placement } from './placement.js';
+import { placementOf, podSetPlacement, withPlacementConflict, type Placement } from '../../queueing/placement.js';
 import type { RuntimeRegistry } from './runtime-registry.js';
 import type { SyncDefaults } from './sync-handlers.js';
 
