@@ -11,6 +11,7 @@ import type { LocalClient } from '../client/local-client.js';
 import type { EventRecorder } from '../controllers/runtime/event-recorder.js';
 import type { ControllerManager } from '../controllers/runtime/manager.js';
 import type { StorageBackend } from '../store/backend.js';
+import type { ComputeTargets } from '../runtime/compute-target.js';
 import type { Subject } from './auth.js';
 import type { ServerConfig } from './config.js';
 
@@ -34,6 +35,8 @@ export interface PlatformContext {
   app: FastifyInstance;
   /** The authenticated subject of a request (undefined on public paths). */
   subjectOf(req: unknown): Subject | undefined;
+  /** Where objects run (this machine, Kubernetes clusters): modules register targets, reconcilers use them. */
+  targets: ComputeTargets;
   /** An event recorder for a component. */
   recorder(component: string): EventRecorder;
   /** Runs after the server listens (e.g. to start a gateway that needs the API URL). */

@@ -21,6 +21,7 @@ import { buildApiServer } from './api-server.js';
 import { ApiMetrics } from './api-metrics.js';
 import { AdminOnlyAuthorizer, TokenAuthenticator, type Subject } from './auth.js';
 import type { ListenInfo, PlatformContext, PlatformModule } from './platform-module.js';
+import { ComputeTargets } from '../runtime/compute-target.js';
 import { PLATFORM_MODULES } from './platform-modules.js';
 import type { ServerConfig } from './config.js';
 import { CAPSTAN_VERSION } from './version.js';
@@ -84,9 +85,10 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   const started: Array<(info: ListenInfo) => Promise<void> | void> = [];
   const stoppers: Array<() => Promise<void> | void> = [];
   const modules = ext.modules ?? PLATFORM_MODULES;
+  const targets = new ComputeTargets();
   const installModules = async (app: FastifyInstance) => {
     const ctx: PlatformContext = {
-      cfg, log, client, kinds, manager, backend, app,
+      cfg, log, client, kinds, manager, backend, app, targets,
       metrics: metrics.registry,
       subjectOf: (req) => (req as { subject?: Subject }).subject,
       recorder: (component) => new EventRecorder(client, component, log),

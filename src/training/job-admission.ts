@@ -18,7 +18,7 @@ import { replicaKey } from '../runtime/rendezvous-env.js';
 
 /** The answer for one job. */
 export type AdmissionState =
-  | { state: 'Admitted'; gpus: Record<string, number[]>; clusterQueue?: string; local?: boolean; placement?: Placement }
+  | { state: 'Admitted'; gpus: Record<string, number[]>; clusterQueue?: string; local?: boolean; placement?: Placement; admission?: Admission }
   | { state: 'Pending'; reason: string; message: string }
   | { state: 'Evicting'; reason: string; message: string; placement?: Placement };
 
@@ -102,7 +102,7 @@ export class WorkloadAdmission implements TrainingAdmission {
         for (let i = 0; i < r.replicas; i++) gpus[replicaKey({ role, index: i })] = placements[i]?.gpus ?? [];
       }
       const adm = (wl.status as { admission: Admission }).admission;
-      return { state: 'Admitted', gpus, clusterQueue: adm.clusterQueue, placement: await this.placementFor(job, adm) };
+      return { state: 'Admitted', gpus, clusterQueue: adm.clusterQueue, admission: adm, placement: await this.placementFor(job, adm) };
     }
     if (isEvictionRequested(wl)) {
       const conds = (wl.status as { conditions?: Array<{ type: string; reason?: string }> } | undefined)?.conditions ?? [];

@@ -111,6 +111,11 @@ export class KubeApi {
     return this.call('list nodes', async () => plain<{ items: KubeJson[] }>(await this.core.listNode()).items);
   }
 
+  /** The last `limitBytes` of a pod's log (its one container). */
+  podLog(namespace: string, name: string, limitBytes: number): Promise<string> {
+    return this.call(`read log of Pod ${name}`, async () => String(await this.core.readNamespacedPodLog({ name, namespace, limitBytes })));
+  }
+
   /** Pods of a namespace matching a label selector. */
   pods(namespace: string, labelSelector: string): Promise<KubeJson[]> {
     return this.list('v1', 'Pod', labelSelector, namespace);

@@ -5,13 +5,14 @@
  * whichever of them are installed.
  */
 import { ClusterKind } from '../../api/kinds/cluster.js';
-import { ownerKeyOf, type Controller } from '../../controllers/runtime/controller.js';
+import type { Controller } from '../../controllers/runtime/controller.js';
+import type { KubernetesRuntime } from './kubernetes-runtime.js';
 import type { PlatformContext, PlatformModule } from '../../server/platform-module.js';
 import type { RegistryTokenIssuer } from './registry-token.js';
 import { ClusterController, ensureLocalCluster } from './cluster-controller.js';
 import { RuntimeRegistry } from './runtime-registry.js';
 import { inferenceServiceHandler, priorityClassHandler, projectHandler, type SyncDefaults } from './sync-handlers.js';
-import { KubernetesTrainingJobController } from './training-job-sync.js';
+import { KubernetesJobTarget } from './kubernetes-job-target.js';
 import { WorkloadSyncController, type SyncHandler } from './workload-sync-controller.js';
 
 /** Defaults for clusters that do not name an image or a registry URL. */
@@ -34,24 +35,26 @@ export function createKubernetesModule(opts: KubernetesModuleOptions = {}): Plat
     const find = (n: string) => ctx.kinds.find(n);
     const byKind = new Map<string, Controller>();
     const clusters = new ClusterController(ctx.client, runtimes, recorder, (_cluster, e) => {
-      if (e.owner) byKind.get(e.owner.kind)?.queue.add(e.owner.namespace ? `${e.owner.namespace}/${e.owner.name}` : e.owner.name);
+      if (!e.owner) return;
+      const key = e.owner.namespace ? `${e.owner.namespace}/${e.owner.name}` : e.owner.name;
+      const c = byKind.get(e.owner.kind);
+      if (c) c.queue.add(key);
+      else ctx.targets.changed(e.owner.kind, key);
     }, find('Node'), undefined, find('ResourceFlavor'));
     ctx.manager.add(clusters, { primary: ctx.manager.informer(ClusterKind) });
     ctx.onStop(() => clusters.stop());
     const handlers: SyncHandler[] = [];
     const isvc = find('InferenceService');
     if (isvc) handlers.push(inferenceServiceHandler(isvc, runtimes, KUBERNETES_DEFAULTS, opts.registryTokens?.(ctx)));
-    // TrainingJobs go through queue admission; the admitted flavor's cluster runs them.
-    const job = find('TrainingJob');
-    const workload = find('Workload');
-    const flavor = find('ResourceFlavor');
-    if (job && workload && flavor) {
-      const c = ctx.manager.add(new KubernetesTrainingJobController({ jobKind: job, workloadKind: workload, flavorKind: flavor, client: ctx.client, runtimes, recorder, defaults: KUBERNETES_DEFAULTS }), {
-        primary: ctx.manager.informer(job),
-        watches: [{ informer: ctx.manager.informer(workload), map: ownerKeyOf('TrainingJob') }],
-      });
-      byKind.set('TrainingJob', c);
-    }
+    // Every kubernetes Cluster is a compute target: the TrainingJob reconciler (src/training) runs jobs there.
+    const target = (rt: KubernetesRuntime) => new KubernetesJobTarget(rt, runtimes.specOf(rt.clusterName)?.image ?? KUBERNETES_DEFAULTS.image);
+    ctx.targets.setClusters({
+      byName: async (name) => {
+        const rt = await runtimes.byClusterName(name);
+        return rt ? target(rt) : undefined;
+      },
+      placed: async (obj) => (await runtimes.placedRuntimes(obj)).map(target),
+    });
     const wpc = find('WorkloadPriorityClass');
     if (wpc) handlers.push(priorityClassHandler(wpc));
     const project = find('Project');

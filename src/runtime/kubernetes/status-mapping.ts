@@ -131,3 +131,35 @@ export function observeJob(job: KubeJson): 'Pending' | 'Running' | 'Succeeded' |
   if (st.conditions?.some((c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True')) return 'Failed';
   return (st.active ?? 0) > 0 ? 'Running' : 'Pending';
 }
+
+/** A replica's state on a cluster, in the compute-target vocabulary (src/runtime/compute-target.ts). */
+export interface PodReplicaState {
+  role: string;
+  index: number;
+  state: 'starting' | 'running' | 'restarting' | 'succeeded' | 'failed' | 'stopped';
+  restarts: number;
+  reason?: string;
+  message?: string;
+}
+
+/**
+ * A training pod as a replica state: Pending → starting (with the reason it waits, e.g.
+ * ImagePullBackOff or Unschedulable), Running → running (restarting while the kubelet backs off a
+ * crashed container), Succeeded, Failed (with the cluster's reason), terminating → stopped.
+ */
+export function podReplicaState(pod: KubeJson): PodReplicaState {
+  const st = (pod.status ?? {}) as PodStatus;
+  const role = pod.metadata.labels?.[LABELS.role] ?? 'replica';
+  const index = Number(pod.metadata.labels?.[LABELS.index] ?? 0);
+  const restarts = (st.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0);
+  const f = podFailure(pod);
+  const why = f ? { reason: f.reason, message: f.message } : {};
+  if (pod.metadata.deletionTimestamp) return { role, index, state: 'stopped', restarts, ...why };
+  if (st.phase === 'Succeeded') return { role, index, state: 'succeeded', restarts };
+  if (st.phase === 'Failed') return { role, index, state: 'failed', restarts, reason: f?.reason ?? 'Failed', message: f?.message ?? 'the pod failed' };
+  if (st.phase === 'Running') {
+    const crashed = (st.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff');
+    return { role, index, state: crashed ? 'restarting' : 'running', restarts, ...why };
+  }
+  return { role, index, state: 'starting', restarts, ...why };
+}
