@@ -34,6 +34,10 @@ export class FakeKubeApi {
   readonly podQuota = new Map<string, number>();
   /** Every request seen: method, path, content type. */
   readonly requests: { method: string; path: string; contentType?: string; fieldManager?: string }[] = [];
+  /** Pod logs by `namespace/name` (what GET .../pods/NAME/log answers; a fake kubelet fills it). */
+  readonly podLogs = new Map<string, string>();
+  /** Called for every change, as a watch would see it (the fake kubelet listens here). */
+  readonly listeners = new Set<(type: string, obj: Obj) => void>();
   /** Namespaces being deleted stay Terminating while this is true. */
   holdNamespaceTermination = false;
   private readonly store = new Map<string, Stored>();
@@ -123,6 +127,7 @@ export class FakeKubeApi {
     this.history.push(ev);
     if (this.history.length > 2000) this.history.shift();
     for (const w of this.watchers) this.send(w, ev);
+    for (const l of this.listeners) l(type, structuredClone(obj));
   }
 
   private send(w: { res: ServerResponse; resource: FakeResource; namespace?: string; selector: string | null }, ev: WatchEvent): void {
@@ -153,6 +158,13 @@ export class FakeKubeApi {
       const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj) : undefined;
       if (verb === 'watch') return this.watch(res, r, namespace, url);
       if (verb === 'list') return json(res, 200, this.listOf(r, namespace, url.searchParams.get('labelSelector')));
+      if (verb === 'get' && p.sub === 'log' && r.kind === 'Pod') {
+        this.mustGet(r, namespace, p.name!);
+        const text = this.podLogs.get(`${namespace}/${p.name}`) ?? '';
+        const limit = Number(url.searchParams.get('limitBytes') ?? '') || text.length;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end(text.slice(Math.max(0, text.length - limit)));
+      }
       if (verb === 'get') return json(res, 200, this.mustGet(r, namespace, p.name!).obj);
       if (verb === 'patch' && req.headers['content-type']?.startsWith('application/apply-patch')) {
         const mgr = url.searchParams.get('fieldManager');
