@@ -120,6 +120,16 @@ export class TrainingJobController implements Reconciler {
     const admittedBy = adm.local ? 'no admission controller answered; admitted locally' : `admitted by ClusterQueue ${adm.clusterQueue ?? ''}`.trim();
     if (!target) {
       const why = `no kubernetes Cluster named ${placement.cluster} (${placement.source === 'flavor' ? `ResourceFlavor ${placement.flavor} names it` : 'the annotation names it'})`;
+      if (tracked && placedClustersOf(job).includes(placement.cluster)) {
+        // It ran there and the Cluster was deleted: Capstan can no longer reach it, so the job goes back to its queue.
+        await this.d.admission.released(job);
+        await this.d.events.event(job, 'Warning', 'ClusterNotFound', `${why}; the job was placed there and is requeued`);
+        await this.d.client.update(TrainingJobKind, withoutPlacement(job)).catch(() => undefined);
+        await this.status.write(job, st, 'Queued', 'ClusterNotFound', `${why}; requeued`, { replicaStatuses: zeroActive(st) }, [
+          { type: 'ClusterSynced', status: 'False', reason: 'ClusterNotFound', message: why },
+        ], placement.conflict);
+        return { requeueAfterMs: LOCAL_POLL_MS };
+      }
       await this.status.write(job, st, 'Admitted', 'ClusterNotFound', `${admittedBy} for cluster ${placement.cluster}, which is not a kubernetes Cluster Capstan knows`, {}, [
         { type: 'ClusterSynced', status: 'False', reason: 'ClusterNotFound', message: why },
       ], placement.conflict);
@@ -301,7 +311,8 @@ export class TrainingJobController implements Reconciler {
   private backoff(key: string): number {
     const n = this.attempts.get(key) ?? 0;
     this.attempts.set(key, n + 1);
-    return backoffDelayMs(n);
+    // Capped at 30 s: a job waiting on a cluster that came back resumes soon (the cluster's return also requeues it).
+    return backoffDelayMs(n, 1000, 30_000);
   }
 }
 

@@ -79,9 +79,11 @@ export function observeInference(deployments: KubeJson[], pods: KubeJson[]): Rev
     .map((d) => {
       const revision = d.metadata.labels?.[LABELS.revision] ?? d.metadata.name;
       const spec = (d.spec ?? {}) as { replicas?: number };
-      const st = (d.status ?? {}) as { readyReplicas?: number };
+      const st = (d.status ?? {}) as { readyReplicas?: number; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
       const mine = pods.filter((p) => p.metadata.labels?.[LABELS.revision] === revision);
-      const failure = mine.map(podFailure).find((f) => f !== undefined);
+      // No pod at all can fail: the ReplicaSet could not create them (quota, admission webhooks,
+      // a missing service account). The Deployment carries the apiserver's refusal as ReplicaFailure.
+      const failure = mine.map(podFailure).find((f) => f !== undefined) ?? deploymentFailure(d.metadata.name, st.conditions);
       return { revision, desiredReplicas: spec.replicas ?? 1, readyReplicas: st.readyReplicas ?? 0, ...(failure ? { failure } : {}) };
     })
     .sort((a, b) => a.revision.localeCompare(b.revision));
@@ -162,4 +164,13 @@ export function podReplicaState(pod: KubeJson): PodReplicaState {
     return { role, index, state: crashed ? 'restarting' : 'running', restarts, ...why };
   }
   return { role, index, state: 'starting', restarts, ...why };
+}
+
+/** A Deployment's ReplicaFailure (FailedCreate: the apiserver refused its pods) or stalled rollout, in the cluster's words. */
+export function deploymentFailure(name: string, conditions: { type?: string; status?: string; reason?: string; message?: string }[] | undefined): PodFailure | undefined {
+  const rf = conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (rf) return { reason: rf.reason ?? 'FailedCreate', message: rf.message ?? 'the cluster refused to create the pods', pod: name };
+  const pr = conditions?.find((c) => c.type === 'Progressing' && c.status === 'False');
+  if (pr) return { reason: pr.reason ?? 'ProgressDeadlineExceeded', message: pr.message ?? 'the rollout made no progress', pod: name };
+  return undefined;
 }
