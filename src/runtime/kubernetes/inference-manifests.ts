@@ -4,6 +4,7 @@
  * Deployment, its HPA and the optional Ingress are owned by it, so deleting the Service (or the
  * Capstan object) lets the cluster's garbage collector remove the rest.
  */
+import { createHash } from 'node:crypto';
 import { dnsLabel, LABELS, managedLabels, type CapstanOwner, type Manifest } from './managed-labels.js';
 
 /** Requests/limits of one replica, as Kubernetes quantities. */
@@ -262,5 +263,12 @@ export function inferenceRevisionManifests(input: IsvcRevisionInput): ManifestSe
       },
     });
   }
+  // What was applied, on the Deployment: a reconcile that would apply the same writes nothing.
+  // The token Secret's plain text is not part of it (it is applied only when issued).
+  const hashed = { service, dependents: dependents.filter((m) => m.kind !== 'Secret') };
+  (deployment.metadata as { annotations?: Record<string, string> }).annotations = { [APPLIED_HASH_ANNOTATION]: createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16) };
   return { owner, root: service, dependents };
 }
+
+/** The Deployment annotation recording the hash of what a revision's apply wrote. */
+export const APPLIED_HASH_ANNOTATION = 'capstan.dev/applied-hash';

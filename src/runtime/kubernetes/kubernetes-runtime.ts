@@ -5,7 +5,7 @@
  * streams status changes. It never touches Capstan's store (controllers record what it reports).
  */
 import type { ClusterSpec } from '../../api/kinds/cluster.js';
-import { inferenceRevisionManifests, registryTokenSecretManifest, registryTokenSecretName, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
+import { APPLIED_HASH_ANNOTATION, inferenceRevisionManifests, registryTokenSecretManifest, registryTokenSecretName, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
 import { KubeApi, type KubeJson, type KubeWatchEvent } from './kube-api.js';
 import { kubeConfigFor } from './kube-connection.js';
 import { KubeError } from './kube-errors.js';
@@ -89,9 +89,24 @@ export class KubernetesRuntime {
     }
   }
 
-  /** Runs (or updates) one InferenceService revision. */
-  applyInferenceRevision(input: IsvcRevisionInput): Promise<AppliedObject[]> {
-    return this.applySet(inferenceRevisionManifests(input));
+  /**
+   * Runs (or updates) one InferenceService revision. Unless a token must be delivered, nothing
+   * is written when the cluster already has exactly this revision (its Deployment carries the
+   * hash of what was applied, and the Service is there): a steady reconcile only reads.
+   */
+  async applyInferenceRevision(input: IsvcRevisionInput): Promise<AppliedObject[]> {
+    const set = inferenceRevisionManifests(input);
+    if (input.registryToken === undefined) {
+      const dep = set.dependents.find((m) => m.kind === 'Deployment')!;
+      const want = (dep.metadata as { annotations?: Record<string, string> }).annotations?.[APPLIED_HASH_ANNOTATION];
+      const sel = ownedSelector(input.uid);
+      const cur = (await this.api.list('apps/v1', 'Deployment', sel, input.namespace)).find((d) => d.metadata.name === dep.metadata.name);
+      if (cur && cur.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === want && !cur.metadata.deletionTimestamp) {
+        const svc = (await this.api.list('v1', 'Service', sel, input.namespace)).find((s) => s.metadata.name === set.root.metadata.name);
+        if (svc && !svc.metadata.deletionTimestamp) return [];
+      }
+    }
+    return this.applySet(set);
   }
 
   /** Starts a training job: every replica or none (atomic). */
