@@ -15,6 +15,7 @@ import {
   ModelVersionKind,
   modelVersionName,
   semverProblem,
+  versionNameProblem,
   type ModelArtifact,
   type ModelVersionSpec,
 } from '../api/kinds/model-version.js';
@@ -136,7 +137,7 @@ export class ModelRegistry {
   async register(namespace: string, model: string, req: RegisterRequest, by: string): Promise<{ object: ModelVersionObject; created: boolean }> {
     if (model.length > 253 || !DNS1123_SUBDOMAIN.test(model)) throw invalid('Model', model, [{ field: 'metadata.name', message: 'must be a lowercase DNS-1123 name' }]);
     if (req.version !== undefined) {
-      const p = semverProblem(req.version);
+      const p = semverProblem(req.version) ?? versionNameProblem(req.version);
       if (p) throw invalid('ModelVersion', model, [{ field: 'version', message: p }]);
     }
     req.aliases.forEach((a, i) => {
@@ -184,6 +185,14 @@ export class ModelRegistry {
       } catch (err) {
         if (!isReason(err, 'AlreadyExists')) throw err;
         const existing = (await this.deps.client.tryGet(ModelVersionKind, namespace, name)) as ModelVersionObject | undefined;
+        if (existing && existing.spec.model !== model) {
+          // Only names stored before versionNameProblem() existed can be read two ways.
+          throw new ApiError('Conflict', `model ${model} version ${version} cannot be registered: its object name ${name} is taken by version ${existing.spec.version} of model ${existing.spec.model}`, {
+            kind: 'ModelVersion',
+            name,
+            causes: [{ reason: 'FieldValueDuplicate', field: 'version', message: `${name} is a version of model ${existing.spec.model}` }],
+          });
+        }
         if (existing && !existing.metadata.deletionTimestamp && existing.spec.artifact.sha256 === artifact.sha256) {
           await this.moveAliases(namespace, model, req, version, by);
           return { object: existing, created: false };
@@ -233,7 +242,8 @@ export class ModelRegistry {
       const cur = await this.deps.client.get(ModelKind, namespace, model);
       if (to !== null) {
         const mv = await this.deps.client.tryGet(ModelVersionKind, namespace, modelVersionName(model, to));
-        if (!mv || mv.metadata.deletionTimestamp) {
+        // spec.model is the identity: a name stored before versionNameProblem() may be another model's
+        if (!mv || mv.metadata.deletionTimestamp || (mv.spec as ModelVersionSpec).model !== model) {
           throw invalid('Model', model, [{ field: 'version', message: `model ${model} has no version ${to}; an alias can only point at a registered version` }]);
         }
       }

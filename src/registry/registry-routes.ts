@@ -5,10 +5,10 @@
 import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import { invalid } from '../api/errors.js';
-import { pickVersion, parseSelector } from './model-ref.js';
+import { parseSelector } from './model-ref.js';
 import type { ModelRegistry } from './model-registry.js';
 import { parseRegisterRequest } from './register-request.js';
-import { listModelVersions, modelAliases } from './resolve-model-ref.js';
+import { resolveModelSelector } from './resolve-model-ref.js';
 import { REGISTRY_PREFIX, nameParam, namespaceParam, queryString, type RawParams } from './route-params.js';
 
 /** What the JSON routes need. */
@@ -79,7 +79,6 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
     const ns = namespaceParam(p);
     const model = nameParam(p, 'model');
     const selector = parseSelector(queryString(req.query, 'selector') ?? 'latest', 'selector');
-    const [versions, aliases] = await Promise.all([listModelVersions(deps.registry.client, ns, model), modelAliases(deps.registry.client, ns, model)]);
-    return pickVersion(versions, aliases, selector, model);
+    return resolveModelSelector(deps.registry.client, ns, model, selector);
   });
 }

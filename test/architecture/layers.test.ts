@@ -65,8 +65,10 @@ const ALLOWED: Record<string, string[]> = {
   'serving/gateway': ['api'],
   'serving/control': ['api', 'artifacts', 'autoscaler', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'serving/gateway'],
   web: ['api', 'client'],
-  server: ['api', 'artifacts', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'serving/control', 'serving/gateway', 'store', 'training', 'web'],
-  cli: ['api', 'artifacts', 'client', 'controllers', 'onnx', 'queueing', 'random', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'server', 'serving/control', 'serving/gateway', 'serving/model-server', 'sim', 'store', 'training', 'web'],
+  server: ['api', 'artifacts', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'serving/control', 'serving/gateway', 'store', 'tenancy', 'training', 'web'],
+  cli: ['api', 'artifacts', 'client', 'controllers', 'onnx', 'queueing', 'random', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'server', 'serving/control', 'serving/gateway', 'serving/model-server', 'sim', 'store', 'tenancy', 'training', 'web'],
+  // The lead's tenancy core (pure: subjects, rules, decisions).
+  tenancy: [],
 };
 /** The only places that read process.env: the CLI (entry point) and the server's config. */
 const ENV_READERS = (rel: string): boolean => rel.startsWith('src/cli/') || rel === 'src/server/config.ts';

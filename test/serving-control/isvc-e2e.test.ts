@@ -12,7 +12,7 @@ import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { EventKind } from '../../src/api/kinds/event.js';
 import { capstanArgv } from '../support/spawn-capstan.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
-import { condTrue, inferV2, isvcManifest, loadLoop, predictV1, waitFor, writeModel } from './isvc-helpers.js';
+import { condTrue, inferV2, isvcManifest, loadLoop, predictV1, waitFor, writeModel, useGatewayToken } from './isvc-helpers.js';
 
 let tp: TestPlatform;
 let dir: string;
@@ -24,6 +24,7 @@ before(async () => {
   v1 = writeModel(dir, 'v1', 10);
   v2 = writeModel(dir, 'v2', 20);
   tp = await startTestPlatform();
+  useGatewayToken(tp.token);
 });
 
 let stopped = false;
@@ -121,7 +122,8 @@ test('bad input reports a reason and leaves other services serving', async () =>
 
 test('a custom runtime serves V1 on $PORT behind the gateway', async () => {
   const server = `require('node:http').createServer((req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ predictions: [[42]], path: req.url, model: process.env.MODEL_NAME })); }).listen(Number(process.env.PORT), '127.0.0.1')`;
-  await tp.client.apply(InferenceServiceKind, isvcManifest('mine', { runtime: 'custom', command: [process.execPath, '-e', server] }));
+  // spec.public: true answers without credentials (services are private by default).
+  await tp.client.apply(InferenceServiceKind, isvcManifest('mine', { runtime: 'custom', command: [process.execPath, '-e', server] }, { public: true }));
   const o = await waitFor(tp.client, 'mine', 'Ready', (s) => condTrue(s, 'Ready'));
   const res = await fetch(`${(o.status as { url: string }).url}/v1/models/mine:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1]] }) });
   assert.equal(res.status, 200);

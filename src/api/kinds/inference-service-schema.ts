@@ -125,6 +125,8 @@ export const inferenceServiceSpec = z
     predictor: predictorSpec,
     canary: canarySpec.optional(),
     rollout: rolloutSpec.default({ maxSurge: '100%', maxUnavailable: 0 }),
+    /** Answer inference without credentials; by default callers need a token with `infer` in the project. */
+    public: z.boolean().optional(),
     ingress: ingressSpec.optional(),
   })
   .strict()

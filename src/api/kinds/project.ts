@@ -2,9 +2,7 @@
 import { z } from 'zod';
 import { condition } from '../meta.js';
 import { CAPSTAN_GROUP, CAPSTAN_VERSION, defineKind } from '../kind.js';
-
-/** A member's role in a project (the lead's tenancy-kinds.ts declares the same enum on main). */
-const projectRole = z.enum(['viewer', 'editor', 'admin']);
+import { projectRole } from './tenancy-kinds.js';
 
 /** The finalizer the Project controller uses to empty a project before it goes. */
 export const PROJECT_FINALIZER = 'capstan.dev/project-contents';
@@ -41,12 +39,12 @@ export const ProjectKind = defineKind({
               .refine((m) => (m.user === undefined) !== (m.group === undefined), { message: 'a member names exactly one of user or group' }),
           )
           .max(1000)
-          .default([]),
+          .optional(),
         /** On Kubernetes: take over a namespace that exists without Capstan's labels (never deleted with the project). */
-        adoptNamespace: z.boolean().default(false),
+        adoptNamespace: z.boolean().optional(),
       })
       .strict()
-      .default({ members: [], adoptNamespace: false }),
+      .default({}),
     status: projectStatus.optional(),
   }),
   status: projectStatus,

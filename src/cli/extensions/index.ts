@@ -4,9 +4,10 @@ import type { CommandEnv } from '../commands/resource-commands.js';
 import { registerKubernetesCommands } from './kubernetes-commands.js';
 import { registerModelsCommands } from './models-commands.js';
 import { registerServingCommands } from './serving-commands.js';
+import { registerTenancyCommands } from './tenancy-commands.js';
 import { registerTrainingCommands } from './training-commands.js';
 
 /** Registers every capability's commands. */
 export function registerExtensionCommands(program: Command, env: () => CommandEnv): void {
-  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands]) register(program, env);
+  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerTenancyCommands]) register(program, env);
 }

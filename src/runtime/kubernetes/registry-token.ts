@@ -16,20 +16,17 @@ export interface RegistryTokenIssuer {
   revokeOwner(uid: string): Promise<void>;
 }
 
-// ModelVersion names are `<model>-v<SemVer>` (src/api/kinds/model-version.ts).
-const SEMVER = '(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9a-z.-]+)?';
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** Read-only access to one model of one project: `get` on the Model and on its versions (and their artifacts). */
+/**
+ * Read-only access to one model of one project: `get` on the Model and on its versions (and their
+ * artifacts). Versions are matched by their `spec.model`, never by name: `digits-v1.0.0-rc-v1.0.0`
+ * may be a version of model `digits-v1.0.0-rc`.
+ */
 export function modelReadScope(namespace: string, model: string): TokenScope {
   return {
     namespace,
     rules: [
       { verbs: ['get'], resource: 'capstan.dev/models', names: [model] },
-      { verbs: ['get'], resource: 'capstan.dev/modelversions', namePattern: `^${escapeRegExp(model)}-v${SEMVER}$` },
+      { verbs: ['get'], resource: 'capstan.dev/modelversions', model },
     ],
   };
 }

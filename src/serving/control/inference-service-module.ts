@@ -13,6 +13,7 @@ import { LocalRuntime, ProcessLedger } from '../../runtime/local/index.js';
 import type { PlatformModule } from '../../server/platform-module.js';
 import { Gateway } from '../gateway/index.js';
 import { autoscaleTick, wakeService, type AutoscaleLoopDeps } from './autoscale-loop.js';
+import { inferAuthorizer } from './infer-authorizer.js';
 import { InferenceServiceReconciler } from './isvc-reconciler.js';
 import { registerIsvcLogRoutes } from './isvc-log-routes.js';
 import { registerIsvcMetricsRoutes } from './isvc-metrics-routes.js';
@@ -69,7 +70,7 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
       }
       const resolver = new ModelResolver({ cache, client: ctx.client, registryStore, downloadDir: join(ctx.cfg.dataDir, 'model-cache-downloads') });
       const recorder = ctx.recorder('inferenceservice-controller');
-      const gateway = new Gateway({ logger: ctx.log.child({ component: 'gateway' }), registry: ctx.metrics, wakeTimeoutMs: opts.wakeTimeoutMs });
+      const gateway = new Gateway({ logger: ctx.log.child({ component: 'gateway' }), registry: ctx.metrics, wakeTimeoutMs: opts.wakeTimeoutMs, authorize: inferAuthorizer(ctx.authenticate, ctx.authorizer) });
       let gatewayUrl: string | undefined;
       let enqueue: (key: string) => void = () => undefined;
       const keyOfProcess = (id: string): string => id.split('/').slice(0, 2).join('/');
@@ -149,3 +150,4 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
 
 /** Installs the inference-services capability with its default settings. */
 export const inferenceServiceModule: PlatformModule = createInferenceServiceModule();
+

@@ -265,6 +265,8 @@ export class InferenceServiceReconciler implements Reconciler {
       ...(spec.predictor.containerConcurrency > 0 ? { containerConcurrency: spec.predictor.containerConcurrency } : {}),
       ...(spec.predictor.timeout !== undefined ? { timeoutMs: spec.predictor.timeout * 1000 } : {}),
       modelName: st.name,
+      project: st.namespace,
+      ...(spec.public ? { public: true } : {}),
     };
     const sig = JSON.stringify(route);
     if (sig === st.routeSig) return;

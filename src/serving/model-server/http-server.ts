@@ -6,8 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Server as NetServer } from 'node:net';
-import { createFastHttpFront, type FastReply, type FastRequest } from './fast-http.js';
+import type { Server as NetServer, Socket } from 'node:net';
+import { describeFramingError } from '../../api/http-framing-errors.js';
+import { createFastHttpFront, framingErrorReply, type FastReply, type FastRequest } from './fast-http.js';
 import type { ModelVersion } from './model-version.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -285,9 +286,11 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
     res.once('close', done);
     route(req, res).catch((err) => sendError(res, err, state, log));
   });
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy(err);
+  server.on('clientError', (err: Error & { code?: string; reason?: string }, socket) => {
+    const problem = describeFramingError(err);
+    if (!problem || !socket.writable) return void socket.destroy();
+    socket.write(framingErrorReply(problem.status, problem.message), 'latin1');
+    (socket as Socket).destroySoon();
   });
 
   const front = createFastHttpFront({
