@@ -13,11 +13,12 @@ import { DEFAULT_REGISTRY_OPTIONS, openRegistryBlobStore, registryOptionsFromEnv
 import { installWriteGuards } from './write-guards.js';
 
 /** The registry module with options (tests inject a faulty blob store or a short GC grace). */
-export function createRegistryModule(overrides: Partial<RegistryOptions> = {}, env: NodeJS.ProcessEnv = process.env): PlatformModule {
+export function createRegistryModule(overrides: Partial<RegistryOptions> = {}, envOverride?: NodeJS.ProcessEnv): PlatformModule {
   return {
     name: 'registry',
     install(ctx) {
       // the module's install is where its settings are read, once: env first, explicit options win
+      const env = envOverride ?? ctx.cfg.environment;
       const opts: RegistryOptions = { ...DEFAULT_REGISTRY_OPTIONS, ...registryOptionsFromEnv(env), ...overrides };
       const store = opts.blobStore ?? openRegistryBlobStore(ctx.cfg.dataDir, { s3: opts.s3 });
       const log = ctx.log.child({ component: 'registry' });

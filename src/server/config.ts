@@ -37,8 +37,12 @@ const configSchema = z
   })
   .strict();
 
-/** The parsed, frozen server configuration. */
-export type ServerConfig = Readonly<z.infer<typeof configSchema>>;
+/**
+ * The parsed, frozen server configuration, plus the process environment captured once here
+ * (`environment`): what modules pass on to child processes (PATH, HOME, ...) and the settings of
+ * their own that come from the environment (S3, cache size). Nothing below reads process.env.
+ */
+export type ServerConfig = Readonly<z.infer<typeof configSchema> & { environment: Readonly<Record<string, string | undefined>> }>;
 
 const ENV: Record<string, keyof z.input<typeof configSchema>> = {
   CAPSTAN_HOST: 'host',
@@ -57,7 +61,7 @@ const ENV: Record<string, keyof z.input<typeof configSchema>> = {
 };
 
 /** Merges the sources in precedence order and validates; errors name the setting. */
-export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, configFile?: string): ServerConfig {
+export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, configFile?: string, inherited: NodeJS.ProcessEnv = process.env): ServerConfig {
   let fromFile: Record<string, unknown> = {};
   if (configFile) {
     const parsed = parseYaml(readFileSync(configFile, 'utf8')) as unknown;
@@ -71,7 +75,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     const msg = res.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${msg}`);
   }
-  return Object.freeze({ ...res.data, dataDir: resolve(res.data.dataDir) });
+  return Object.freeze({ ...res.data, dataDir: resolve(res.data.dataDir), environment: Object.freeze({ ...inherited }) });
 }
 
 /** The configuration as it may be printed: secrets redacted. */

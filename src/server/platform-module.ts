@@ -11,6 +11,7 @@ import type { LocalClient } from '../client/local-client.js';
 import type { EventRecorder } from '../controllers/runtime/event-recorder.js';
 import type { ControllerManager } from '../controllers/runtime/manager.js';
 import type { StorageBackend } from '../store/backend.js';
+import type { ComputeTargets } from '../runtime/compute-target.js';
 import type { AuditLog } from './audit-log.js';
 import type { AuthResult, Subject } from './auth.js';
 import type { RoleAuthorizer } from './role-authorizer.js';
@@ -44,6 +45,8 @@ export interface PlatformContext {
   authorizer: RoleAuthorizer;
   /** The audit log (controllers record actions they take on a user's behalf, e.g. rollouts). */
   audit: AuditLog;
+  /** Where objects run (this machine, Kubernetes clusters): modules register targets, reconcilers use them. */
+  targets: ComputeTargets;
   /** An event recorder for a component. */
   recorder(component: string): EventRecorder;
   /** Runs after the server listens (e.g. to start a gateway that needs the API URL). */

@@ -27,6 +27,7 @@ import { RoleAuthorizer } from './role-authorizer.js';
 import { TenancyIndex } from './tenancy-index.js';
 import { UserAccounts } from './user-accounts.js';
 import type { ListenInfo, PlatformContext, PlatformModule } from './platform-module.js';
+import { ComputeTargets } from '../runtime/compute-target.js';
 import { actionObjectReader } from './scoped-tokens.js';
 import { PLATFORM_MODULES } from './platform-modules.js';
 import type { ServerConfig } from './config.js';
@@ -104,9 +105,10 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   const started: Array<(info: ListenInfo) => Promise<void> | void> = [];
   const stoppers: Array<() => Promise<void> | void> = [];
   const modules = ext.modules ?? PLATFORM_MODULES;
+  const targets = new ComputeTargets();
   const installModules = async (app: FastifyInstance) => {
     const ctx: PlatformContext = {
-      cfg, log, client, kinds, manager, backend, app,
+      cfg, log, client, kinds, manager, backend, app, targets,
       metrics: metrics.registry,
       subjectOf: (req) => (req as { subject?: Subject }).subject,
       correlationOf: (req) => (req as { correlationId?: string }).correlationId,

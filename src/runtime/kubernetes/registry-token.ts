@@ -3,7 +3,18 @@
  * that may only read its model in its project (the Model, and the model's versions with their
  * artifacts), kept in a Secret the Deployment's init container reads through secretKeyRef.
  */
-import type { TokenScope } from '../../server/scoped-tokens.js';
+import type { TokenOwner, TokenScope } from '../../server/scoped-tokens.js';
+
+/**
+ * What the runtime needs of the server's scoped tokens, handed in by the composition root
+ * (src/server/platform-modules.ts), so runtime/kubernetes never imports the server at run time.
+ */
+export interface RegistryTokenIssuer {
+  issue(owner: TokenOwner, scope: TokenScope): Promise<string>;
+  ofOwner(uid: string): Promise<{ scope: TokenScope; deliveredTo?: string[] } | undefined>;
+  markDelivered(uid: string, where: string): Promise<void>;
+  revokeOwner(uid: string): Promise<void>;
+}
 
 /**
  * Read-only access to one model of one project: `get` on the Model and on its versions (and their

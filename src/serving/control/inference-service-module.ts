@@ -60,12 +60,12 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
     async install(ctx) {
       const log = ctx.log.child({ component: 'inference-services' });
       const services = new Map<string, ServiceState>();
-      const envBytes = Number(process.env.CAPSTAN_MODEL_CACHE_BYTES ?? '');
+      const envBytes = Number(ctx.cfg.environment.CAPSTAN_MODEL_CACHE_BYTES ?? '');
       const cache = new ModelCache({ root: join(ctx.cfg.dataDir, 'model-cache'), maxBytes: opts.modelCacheBytes ?? (envBytes > 0 ? envBytes : 10 * 1024 ** 3) });
       await cache.open();
       let registryStore: BlobStore | undefined;
       try {
-        registryStore = openRegistryBlobStore(ctx.cfg.dataDir, { s3: registryOptionsFromEnv(process.env).s3 });
+        registryStore = openRegistryBlobStore(ctx.cfg.dataDir, { s3: registryOptionsFromEnv(ctx.cfg.environment).s3 });
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'registry artifact store unavailable: registry models cannot be served');
       }
@@ -81,6 +81,7 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
       if (reaped.length > 0) log.warn({ replicas: reaped.map((r) => r.id), pids: reaped.flatMap((r) => r.pids) }, 'killed replica processes left by a previous run');
       const runtime = new LocalRuntime({
         ledger,
+        inheritedEnv: ctx.cfg.environment,
         onChange: (s) => enqueue(keyOfProcess(s.id)),
         onEvent: (e) => {
           const obj = services.get(keyOfProcess(e.id))?.object;
