@@ -120,7 +120,8 @@ async function serveThroughGateway(p: TrainingTestPlatform, flat: Float32Array, 
     const rows = Math.min(batch, n - start);
     const res = await fetch(`${s.url}/v2/models/${s.routeName ?? 'digits'}/infer`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      // Services are private: the admin token carries infer in the project.
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${p.token}` },
       body: JSON.stringify({ inputs: [{ name: 'input', shape: [rows, 64], datatype: 'FP32', data: Array.from(flat.subarray(start * 64, (start + rows) * 64)) }] }),
     });
     assert.equal(res.status, 200, await res.clone().text());
