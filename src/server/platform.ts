@@ -16,6 +16,9 @@ import { EventRecorder } from '../controllers/runtime/event-recorder.js';
 import { ControllerManager } from '../controllers/runtime/manager.js';
 import type { StorageBackend } from '../store/backend.js';
 import { ObjectStore } from '../store/object-store.js';
+import { FencedBackend } from '../ops/fenced-backend.js';
+import { startLeadership, type Leadership } from '../ops/leadership.js';
+import { prepareStore } from '../ops/upgrade.js';
 import { SqliteBackend } from '../store/sqlite-backend.js';
 import { buildApiServer } from './api-server.js';
 import { ApiMetrics } from './api-metrics.js';
@@ -37,6 +40,8 @@ export interface Platform {
   manager: ControllerManager;
   app: FastifyInstance;
   log: Logger;
+  /** This server's part in the controllers' leader election (docs/operations.md). */
+  leadership: Leadership;
   stop(): Promise<void>;
 }
 
@@ -60,7 +65,12 @@ async function openBackend(cfg: ServerConfig, ext: PlatformExtensions): Promise<
 /** Starts the platform. */
 export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions = {}, log: Logger = pino({ level: cfg.logLevel })): Promise<Platform> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const backend = await openBackend(cfg, ext);
+  // Controllers' writes are fenced by the leader lease; the store is migrated (after a backup) first.
+  const backend = new FencedBackend(await openBackend(cfg, ext));
+  await prepareStore(backend, { dataDir: cfg.dataDir, log, now: new Date() }).catch(async (err) => {
+    await backend.close();
+    throw err;
+  });
   const store = new ObjectStore(backend);
   const kinds = builtinKindRegistry();
   const client = new LocalClient(store, kinds);
@@ -106,9 +116,9 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     log,
     maxBodyBytes: cfg.maxBodyBytes,
     version: CAPSTAN_VERSION,
-    isReady: () => manager.hasSynced(),
+    isReady: () => !leadership?.isLeader() || manager.hasSynced(),
   });
-  await manager.start();
+  let leadership: Leadership | undefined;
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
@@ -119,7 +129,16 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     backend.compact(cfg.eventRetention).catch((err) => log.warn({ err: (err as Error).message }, 'event log compaction failed'));
   }, 60_000);
   compactTimer.unref();
-  for (const fn of started) await fn({ url, port });
+  // Controllers and the modules' leader-side parts run only on the elected leader; every server serves the API.
+  leadership = startLeadership({
+    backend, log,
+    lead: async () => {
+      await manager.start();
+      for (const fn of started) await fn({ url, port });
+    },
+    stepDown: () => manager.stop(),
+  });
+  await leadership.firstAttempt;
 
   let stopped = false;
   return {
@@ -132,6 +151,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     manager,
     app,
     log,
+    leadership,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -145,6 +165,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
           log.warn({ err: (err as Error).message }, 'a module failed to stop cleanly');
         }
       }
+      await leadership!.stop();
       await backend.close();
     },
   };
