@@ -100,11 +100,10 @@ test('retention keeps the newest and deletes blobs no remaining backup reference
   const src = await seed();
   const dir = fresh();
   const target = new DirBackupTarget(dir);
-  const now = new Date(); // blob ages are real file times
   const old = await createBackup({ backend: src.backend, artifacts: src.artifacts, target, now: new Date('2026-01-01T00:00:00Z'), schedule: 's' });
   await src.store.delete(Version, 'p2', 'm-1');
   const kept = await createBackup({ backend: src.backend, artifacts: src.artifacts, target, now: new Date('2026-01-09T00:00:00Z'), schedule: 's' });
-  const r = await pruneBackups(target, { schedule: 's', keepLast: 1, graceMs: 0 }, now);
+  const r = await pruneBackups(target, { schedule: 's', keepLast: 1, graceMs: 0 }, new Date(Date.now() + 1000));
   assert.deepEqual(r.deleted, [old.id]);
   assert.ok(r.blobsDeleted >= 2, 'the old snapshot and the deleted version\'s artifact went');
   assert.equal((await verifyBackup(target, kept.id)).id, kept.id);
