@@ -1,6 +1,7 @@
 /** Every capability module, in install order. */
 import { inferenceServiceModule } from '../serving/control/inference-service-module.js';
 import { kubernetesModule } from '../runtime/kubernetes/kubernetes-module.js';
+import { opsModule } from '../ops/ops-module.js';
 import { queueingModule } from '../queueing/queueing-module.js';
 import { registryModule } from '../registry/registry-module.js';
 import { trainingModule } from '../training/training-module.js';
@@ -8,4 +9,4 @@ import { dashboardModule } from '../web/dashboard-module.js';
 import type { PlatformModule } from './platform-module.js';
 
 /** The modules the platform installs. */
-export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule];
+export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule, opsModule];
