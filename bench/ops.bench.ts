@@ -136,7 +136,7 @@ async function failover() {
     const first = token;
     const spares: Array<Promise<unknown>> = [];
     for (let k = 0; k < KILLS; k++) {
-      while (c.servers.length < 2) await c.add();
+      while (c.servers.length < 2) await c.add().catch((err: Error) => process.stderr.write(`a server did not start: ${err.message.slice(0, 200)}\n`));
       const leader = await c.leader();
       if (!leader) throw new Error('no live leader');
       const t0 = performance.now();
@@ -161,7 +161,9 @@ const root = mkdtempSync(join(tmpdir(), 'capstan-bench-ops-'));
 try {
   const load = loadavg()[0];
   const br = await backupRestore(root);
+  process.stderr.write(`backup/restore: ${JSON.stringify(br)}\n`);
   const api = await apiDuringBackup(root);
+  process.stderr.write(`api: ${JSON.stringify(api)}\n`);
   const fo = await failover();
   const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
   console.log(`load average ${load.toFixed(1)} at start (2 cores, shared machine)`);

@@ -32,7 +32,9 @@ export class CapstanCluster {
   async add(): Promise<ServerProcess> {
     const dir = mkdtempSync(join(tmpdir(), 'capstan-node-'));
     this.dirs.push(dir);
-    const s = await startServerProcess(dir, { CAPSTAN_DATABASE_URL: this.databaseUrl, CAPSTAN_ADMIN_TOKEN: CLUSTER_TOKEN });
+    const env = { CAPSTAN_DATABASE_URL: this.databaseUrl, CAPSTAN_ADMIN_TOKEN: CLUSTER_TOKEN };
+    // One retry: on a loaded machine a start can outlast the harness's 30 s banner wait.
+    const s = await startServerProcess(dir, env).catch(() => startServerProcess(dir, env));
     this.servers.push(s);
     s.child.once('exit', () => {
       const i = this.servers.indexOf(s);

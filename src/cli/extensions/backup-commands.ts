@@ -34,8 +34,8 @@ function storeOptions(c: Command): Command {
     .option('--config <file>', 'server config file (YAML)');
 }
 
-/** Turns the library's errors into one line and exit code 1. */
-async function run(out: (s: string) => void, fn: () => Promise<void>): Promise<void> {
+/** Turns the library's errors into one line and exit code 1 (anything else is a bug and propagates). */
+async function run(fn: () => Promise<void>): Promise<void> {
   try {
     await fn();
   } catch (err) {
@@ -46,22 +46,20 @@ async function run(out: (s: string) => void, fn: () => Promise<void>): Promise<v
     }
     throw err;
   }
-  void out;
 }
 
 const mib = (n: number) => `${(n / 1024 / 1024).toFixed(1)} MiB`;
 
 /** Registers `capstan backup …`. */
-export function registerBackupCommands(program: Command, env: () => CommandEnv): void {
+export function registerBackupCommands(program: Command, _env: () => CommandEnv): void {
   const out = (s: string) => process.stdout.write(`${s}\n`);
-  void env;
   const backup = program.command('backup').description('back up and restore the platform (store snapshot + model artifacts)');
 
   storeOptions(backup.command('create').description('take a consistent backup (incremental for artifact blobs)'))
     .requiredOption('--to <target>', 'directory or s3://bucket/prefix')
     .option('--project <name>', 'only this project (objects and models)')
     .action(async (o: StoreFlags & { to: string; project?: string }) =>
-      run(out, async () => {
+      run(async () => {
         const loc = location(o);
         const backend = await openStore(loc);
         try {
@@ -81,7 +79,7 @@ export function registerBackupCommands(program: Command, env: () => CommandEnv):
     .option('--id <id>', 'backup id, or latest', 'latest')
     .option('--project <name>', 'restore only this project (it must not exist in the target)')
     .action(async (o: StoreFlags & { from: string; id: string; project?: string }) =>
-      run(out, async () => {
+      run(async () => {
         const loc = location(o);
         const t0 = performance.now();
         const go = async (backend: Awaited<ReturnType<typeof openStore>>) =>
@@ -106,7 +104,7 @@ export function registerBackupCommands(program: Command, env: () => CommandEnv):
     .description('list the backups in a target')
     .requiredOption('--from <target>', 'directory or s3://bucket/prefix')
     .action(async (o: { from: string }) =>
-      run(out, async () => {
+      run(async () => {
         const t = target(o.from);
         await t.check();
         const rows = await listBackups(t);
@@ -123,7 +121,7 @@ export function registerBackupCommands(program: Command, env: () => CommandEnv):
     .requiredOption('--from <target>', 'directory or s3://bucket/prefix')
     .option('--id <id>', 'backup id, or latest', 'latest')
     .action(async (o: { from: string; id: string }) =>
-      run(out, async () => {
+      run(async () => {
         const r = await verifyBackup(target(o.from), o.id);
         out(`backup ${r.id} is intact: ${r.objects} objects, ${r.blobs} blobs, ${mib(r.bytes)} verified`);
       }));
