@@ -174,7 +174,7 @@ try {
   const mib = (b: number) => `${(b / 1024 / 1024).toFixed(0)} MiB`;
   console.log(`load average ${load.toFixed(1)} at start (2 cores, shared machine)`);
   console.log(`objects ${br.objects}, data dir ${mib(br.dataBytes)} (${BLOB_MIB} MiB of model blobs)`);
-  console.table([
+  if (PARTS.has('backup')) console.table([
     { what: 'plain copy (cp -r + sync)', seconds: br.copySeconds.toFixed(2), size: mib(br.dataBytes) },
     { what: 'backup create (full)', seconds: br.backupSeconds.toFixed(2), size: mib(br.backupBytes) },
     { what: 'backup create (incremental, unchanged)', seconds: br.incrementalSeconds.toFixed(2), size: `${mib(br.incrementalCopiedBytes)} copied` },
