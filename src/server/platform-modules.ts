@@ -1,6 +1,7 @@
 /** Every capability module, in install order. */
 import { inferenceServiceModule } from '../serving/control/inference-service-module.js';
 import { createKubernetesModule } from '../runtime/kubernetes/kubernetes-module.js';
+import { opsModule } from '../ops/ops-module.js';
 import { queueingModule } from '../queueing/queueing-module.js';
 import { registryModule } from '../registry/registry-module.js';
 import { trainingModule } from '../training/training-module.js';
@@ -12,4 +13,4 @@ import { ScopedTokens } from './scoped-tokens.js';
 const kubernetesModule = createKubernetesModule({ registryTokens: (ctx) => new ScopedTokens(ctx.backend) });
 
 /** The modules the platform installs. */
-export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule];
+export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule, opsModule];

@@ -16,6 +16,9 @@ import { EventRecorder } from '../controllers/runtime/event-recorder.js';
 import { ControllerManager } from '../controllers/runtime/manager.js';
 import type { StorageBackend } from '../store/backend.js';
 import { ObjectStore } from '../store/object-store.js';
+import { FencedBackend } from '../ops/fenced-backend.js';
+import { startLeadership, type Leadership } from '../ops/leadership.js';
+import { prepareStore } from '../ops/upgrade.js';
 import { SqliteBackend } from '../store/sqlite-backend.js';
 import { buildApiServer } from './api-server.js';
 import { ApiMetrics } from './api-metrics.js';
@@ -48,6 +51,8 @@ export interface Platform {
   manager: ControllerManager;
   app: FastifyInstance;
   log: Logger;
+  /** This server's part in the controllers' leader election (docs/operations.md). */
+  leadership: Leadership;
   stop(): Promise<void>;
 }
 
@@ -71,7 +76,12 @@ async function openBackend(cfg: ServerConfig, ext: PlatformExtensions): Promise<
 /** Starts the platform. */
 export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions = {}, log: Logger = pino({ level: cfg.logLevel })): Promise<Platform> {
   mkdirSync(cfg.dataDir, { recursive: true, mode: 0o700 });
-  const backend = await openBackend(cfg, ext);
+  // Controllers' writes are fenced by the leader lease; the store is migrated (after a backup) first.
+  const backend = new FencedBackend(await openBackend(cfg, ext));
+  await prepareStore(backend, { dataDir: cfg.dataDir, log, now: new Date() }).catch(async (err) => {
+    await backend.close();
+    throw err;
+  });
   const store = new ObjectStore(backend);
   const kinds = builtinKindRegistry();
   const client = new LocalClient(store, kinds);
@@ -137,9 +147,9 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     tenancy: { index, authorizer, accounts, audit, sessionTtlMs: cfg.sessionTtlHours * 3_600_000, secureCookies: cfg.secureCookies },
     maxBodyBytes: cfg.maxBodyBytes,
     version: CAPSTAN_VERSION,
-    isReady: () => manager.hasSynced(),
+    isReady: () => !leadership?.isLeader() || manager.hasSynced(),
   });
-  await manager.start();
+  let leadership: Leadership | undefined;
   await app.listen({ host: cfg.host, port: cfg.port });
   const addr = app.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : cfg.port;
@@ -154,7 +164,16 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   void pruneAudit();
   const auditTimer = setInterval(pruneAudit, 3_600_000);
   auditTimer.unref();
-  for (const fn of started) await fn({ url, port });
+  // Controllers and the modules' leader-side parts run only on the elected leader; every server serves the API.
+  leadership = startLeadership({
+    backend, log,
+    lead: async () => {
+      await manager.start();
+      for (const fn of started) await fn({ url, port });
+    },
+    stepDown: () => manager.stop(),
+  });
+  await leadership.firstAttempt;
 
   let stopped = false;
   return {
@@ -169,6 +188,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     manager,
     app,
     log,
+    leadership,
     async stop() {
       if (stopped) return;
       stopped = true;
@@ -185,6 +205,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
       }
       index.stop();
       await audit.flush();
+      await leadership!.stop();
       await backend.close();
     },
   };

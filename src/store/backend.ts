@@ -5,6 +5,7 @@
  * Kubernetes semantics (generation, finalizers, cascade) live once, in ObjectStore, above it.
  */
 import type { KubeObject } from '../api/meta.js';
+import type { CommitOptions, LeaseRecord, SnapshotSource, StoreSnapshot } from './store-ops.js';
 
 /** Where an object lives. Cluster-scoped objects use namespace ''. */
 export interface ObjectKey {
@@ -64,8 +65,12 @@ export interface StorageBackend {
   listNamespace(namespace: string): Promise<ObjectKey[]>;
   /** Keys of objects that name `uid` in their ownerReferences. */
   listDependents(uid: string): Promise<ObjectKey[]>;
-  /** Applies writes; each is independent and durable when the promise resolves. */
-  commit(ops: WriteOp[]): Promise<WriteResult[]>;
+  /**
+   * Applies writes; each is independent and durable when the promise resolves. With a fence, the
+   * whole commit is refused (FencedOutError, nothing written) unless the fence's token is still its
+   * lease's token, checked in the same transaction as the writes.
+   */
+  commit(ops: WriteOp[], opts?: CommitOptions): Promise<WriteResult[]>;
   /** The newest resourceVersion. */
   currentRv(): Promise<number>;
   /**
@@ -84,6 +89,20 @@ export interface StorageBackend {
   pruneAudit(before: string): Promise<number>;
   /** Drops events older than the newest `keep`; returns the oldest retained resourceVersion boundary. */
   compact(keep: number): Promise<number>;
+  /** Takes, renews or (expired) takes over a lease for `ttlMs` on the store's clock; returns the lease after the attempt. */
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseRecord>;
+  /** Ends a lease early (only its holder with the current token); followers may take it at once. */
+  releaseLease(name: string, holder: string, token: number): Promise<void>;
+  /** A consistent snapshot of every object and meta value, read in one read-only transaction. */
+  exportSnapshot(): Promise<StoreSnapshot>;
+  /** Loads a snapshot into an empty store in one transaction (StoreNotEmptyError, nothing written, otherwise). */
+  importSnapshot(src: SnapshotSource): Promise<{ objects: number }>;
+  /** How many objects the store holds. */
+  countObjects(): Promise<number>;
+  /** The schema version recorded in the store (1 for stores from before versions were recorded, 0 when empty and new). */
+  schemaVersion(): Promise<number>;
+  /** Applies schema migrations up to STORE_SCHEMA_VERSION (NewerSchemaError when the store is newer). */
+  migrate(): Promise<{ from: number; to: number }>;
   close(): Promise<void>;
 }
 

@@ -10,7 +10,9 @@ import pg from 'pg';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/meta.js';
 import type { AuditQuery, AuditRecordRow, AuditRow, ListQuery, ObjectKey, StorageBackend, StoreEvent, Unsubscribe, WriteOp, WriteResult } from './backend.js';
+import { pgAcquireLease, pgExportSnapshot, pgFenceTokens, pgImportSnapshot, pgMigrate, pgReleaseLease, pgSchemaVersion } from './postgres-ops.js';
 import { postgresSql, type PostgresSql } from './postgres-sql.js';
+import { FencedOutError, type CommitOptions, type LeaseRecord, type SnapshotSource, type StoreSnapshot } from './store-ops.js';
 import { PostgresWatchHub } from './postgres-watch-hub.js';
 import { batchKeys, keyId, planWrites, type CurrentRow } from './postgres-write-plan.js';
 
@@ -30,6 +32,7 @@ export interface PostgresBackendOptions {
 
 interface PendingCommit {
   ops: WriteOp[];
+  opts?: CommitOptions;
   resolve: (r: WriteResult[]) => void;
   reject: (e: unknown) => void;
 }
@@ -124,10 +127,10 @@ export class PostgresBackend implements StorageBackend {
     return rows.map(toKey);
   }
 
-  commit(ops: WriteOp[]): Promise<WriteResult[]> {
+  commit(ops: WriteOp[], opts?: CommitOptions): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ ops, resolve, reject });
+      this.pending.push({ ops, opts, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -150,8 +153,12 @@ export class PostgresBackend implements StorageBackend {
     while (this.pending.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
       try {
-        const results = await this.writeBatch(batch.map((p) => p.ops));
-        batch.forEach((p, i) => p.resolve(results[i]));
+        const results = await this.writeBatch(batch);
+        batch.forEach((p, i) => {
+          const r = results[i];
+          if (r instanceof FencedOutError) p.reject(r);
+          else p.resolve(r);
+        });
       } catch (err) {
         // The transaction rolled back (or its outcome is unknown): report it to every writer in it.
         for (const p of batch) p.reject(err);
@@ -160,7 +167,7 @@ export class PostgresBackend implements StorageBackend {
   }
 
   /** One transaction for a batch of commits; resolves once it is durable. */
-  private async writeBatch(batches: WriteOp[][]): Promise<WriteResult[][]> {
+  private async writeBatch(pending: PendingCommit[]): Promise<Array<WriteResult[] | FencedOutError>> {
     const client = await this.pool.connect();
     let broken: Error | undefined;
     let committing = false;
@@ -168,6 +175,14 @@ export class PostgresBackend implements StorageBackend {
     let prev = 0;
     try {
       await client.query(this.sql.beginWrite);
+      // Fences are checked under the writer lock, which lease changes also take: no takeover lands between check and commit.
+      const fenced = pending.filter((p) => p.opts?.fence).map((p) => p.opts!.fence!);
+      const tokens = fenced.length ? await pgFenceTokens(client, this.sql, fenced) : undefined;
+      const refused = pending.map((p) => {
+        const f = p.opts?.fence;
+        return f && tokens!.get(f.lease) !== f.token ? new FencedOutError(f, tokens!.get(f.lease)) : undefined;
+      });
+      const batches = pending.filter((_p, i) => !refused[i]).map((p) => p.ops);
       const keys = batchKeys(batches);
       const { rows } = await client.query<{ seq: string; prev: string; resource: string | null; ns: string; name: string; rv: string; data: string }>({
         ...this.sql.readForWrite,
@@ -197,7 +212,8 @@ export class PostgresBackend implements StorageBackend {
       committing = true;
       this.hub.beginLocalCommit();
       await client.query('COMMIT');
-      return plan.results;
+      let next = 0;
+      return refused.map((r) => r ?? plan.results[next++]);
     } catch (err) {
       broken = err as Error;
       events = [];
@@ -271,6 +287,35 @@ export class PostgresBackend implements StorageBackend {
     } finally {
       client.release();
     }
+  }
+
+  acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseRecord> {
+    return pgAcquireLease(this.pool, this.sql, name, holder, ttlMs);
+  }
+
+  releaseLease(name: string, holder: string, token: number): Promise<void> {
+    return pgReleaseLease(this.pool, this.sql, name, holder, token);
+  }
+
+  exportSnapshot(): Promise<StoreSnapshot> {
+    return pgExportSnapshot(this.pool, this.sql);
+  }
+
+  importSnapshot(src: SnapshotSource): Promise<{ objects: number }> {
+    return pgImportSnapshot(this.pool, this.sql, src);
+  }
+
+  async countObjects(): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string }>(`SELECT count(*) AS n FROM "${this.sql.schema}".objects`);
+    return Number(rows[0].n);
+  }
+
+  schemaVersion(): Promise<number> {
+    return pgSchemaVersion(this.pool, this.sql);
+  }
+
+  migrate(): Promise<{ from: number; to: number }> {
+    return pgMigrate(this.pool, this.sql);
   }
 
   async close(): Promise<void> {

@@ -21,9 +21,12 @@ import {
   type WriteOp,
   type WriteResult,
 } from './backend.js';
+import { sqliteAcquireLease, sqliteExportSnapshot, sqliteFenceHolds, sqliteImportSnapshot, sqliteMigrate, sqliteReleaseLease, sqliteSchemaVersion } from './sqlite-ops.js';
+import { FencedOutError, type CommitOptions, type LeaseRecord, type SnapshotSource, type StoreSnapshot } from './store-ops.js';
 
 interface PendingCommit {
   ops: WriteOp[];
+  opts?: CommitOptions;
   resolve: (r: WriteResult[]) => void;
   reject: (e: unknown) => void;
 }
@@ -34,6 +37,8 @@ export interface SqliteBackendOptions {
   path: string;
   /** Most writes committed in one transaction. */
   maxBatch?: number;
+  /** The lease clock (ms since the epoch); tests inject one. */
+  now?: () => number;
 }
 
 const SCHEMA = `
@@ -65,8 +70,12 @@ export class SqliteBackend implements StorageBackend {
   private readonly listeners = new Set<(ev: StoreEvent) => void>();
   private closed = false;
   private readonly stmts;
+  private readonly path: string;
+  private readonly now: () => number;
 
   constructor(opts: SqliteBackendOptions) {
+    this.path = opts.path;
+    this.now = opts.now ?? Date.now;
     this.db = new Database(opts.path);
     this.maxBatch = opts.maxBatch ?? 2000;
     this.db.pragma('journal_mode = WAL');
@@ -93,8 +102,9 @@ export class SqliteBackend implements StorageBackend {
     };
     const maxEv = (this.db.prepare('SELECT MAX(rv) AS m FROM events').get() as { m: number | null }).m ?? 0;
     const maxObj = (this.db.prepare('SELECT MAX(rv) AS m FROM objects').get() as { m: number | null }).m ?? 0;
-    this.rv = Math.max(maxEv, maxObj);
     this.compactedRv = Number((this.stmts.getMeta.get('compacted_rv') as { value: string } | undefined)?.value ?? 0);
+    // A restored store has no events and may have had its newest objects deleted: the boundary counts too.
+    this.rv = Math.max(maxEv, maxObj, this.compactedRv);
   }
 
   async get(key: ObjectKey): Promise<KubeObject | undefined> {
@@ -128,10 +138,10 @@ export class SqliteBackend implements StorageBackend {
     }));
   }
 
-  commit(ops: WriteOp[]): Promise<WriteResult[]> {
+  commit(ops: WriteOp[], opts?: CommitOptions): Promise<WriteResult[]> {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
-      this.pending.push({ ops, resolve, reject });
+      this.pending.push({ ops, opts, resolve, reject });
       this.scheduleFlush();
     });
   }
@@ -151,10 +161,18 @@ export class SqliteBackend implements StorageBackend {
       const audits = this.pendingAudit.splice(0);
       const startRv = this.rv;
       const events: StoreEvent[] = [];
-      let results: WriteResult[][] = [];
+      let results: Array<WriteResult[] | FencedOutError> = [];
       try {
         this.db.transaction(() => {
-          results = batch.map((p) => p.ops.map((op) => this.applyOne(op, events)));
+          results = batch.map((p) => {
+            // The fence is checked in the transaction that writes: a lease taken over before it commits refuses it.
+            const fence = p.opts?.fence;
+            if (fence) {
+              const held = sqliteFenceHolds(this.db, fence);
+              if (!held.ok) return new FencedOutError(fence, held.current);
+            }
+            return p.ops.map((op) => this.applyOne(op, events));
+          });
           for (const a of audits) for (const r of a.rows) this.stmts.audit.run(r.time, r.user, r.verb, r.resource, r.namespace, r.name, r.data);
         })();
       } catch (err) {
@@ -165,7 +183,11 @@ export class SqliteBackend implements StorageBackend {
         continue;
       }
       for (const ev of events) for (const l of this.listeners) l(ev);
-      batch.forEach((p, i) => p.resolve(results[i]));
+      batch.forEach((p, i) => {
+        const r = results[i];
+        if (r instanceof FencedOutError) p.reject(r);
+        else p.resolve(r);
+      });
       for (const a of audits) a.resolve();
     }
   }
@@ -257,6 +279,38 @@ export class SqliteBackend implements StorageBackend {
       this.compactedRv = boundary;
     }
     return this.compactedRv;
+  }
+
+  async acquireLease(name: string, holder: string, ttlMs: number): Promise<LeaseRecord> {
+    return sqliteAcquireLease(this.db, name, holder, ttlMs, this.now());
+  }
+
+  async releaseLease(name: string, holder: string, token: number): Promise<void> {
+    sqliteReleaseLease(this.db, name, holder, token, this.now());
+  }
+
+  async exportSnapshot(): Promise<StoreSnapshot> {
+    return sqliteExportSnapshot(this.path, this.db);
+  }
+
+  async importSnapshot(src: SnapshotSource): Promise<{ objects: number }> {
+    if (this.pending.length > 0 || this.flushScheduled) throw new Error('import into a store with writes in flight');
+    const r = await sqliteImportSnapshot(this.db, src);
+    this.rv = Math.max(this.rv, src.rv);
+    this.compactedRv = src.rv;
+    return r;
+  }
+
+  async countObjects(): Promise<number> {
+    return (this.db.prepare('SELECT COUNT(*) AS n FROM objects').get() as { n: number }).n;
+  }
+
+  async schemaVersion(): Promise<number> {
+    return sqliteSchemaVersion(this.db);
+  }
+
+  async migrate(): Promise<{ from: number; to: number }> {
+    return sqliteMigrate(this.db);
   }
 
   async close(): Promise<void> {

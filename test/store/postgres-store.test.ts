@@ -6,6 +6,7 @@ import { after, test } from 'node:test';
 import { PostgresBackend } from '../../src/store/postgres-backend.js';
 import { postgresSkip, startPostgres, type PostgresServer } from '../support/postgres-server.js';
 import { storeContract } from './store-contract.js';
+import { opsContract } from './ops-contract.js';
 
 const skip = postgresSkip();
 if (skip) {
@@ -20,5 +21,10 @@ if (skip) {
     server ??= startPostgres();
     const { connectionString } = await server;
     return PostgresBackend.open({ connectionString, schema: `contract_${n++}`, poolSize: 4 });
+  });
+  opsContract('postgres', async () => {
+    server ??= startPostgres();
+    const { connectionString } = await server;
+    return PostgresBackend.open({ connectionString, schema: `ops_${n++}`, poolSize: 4 });
   });
 }

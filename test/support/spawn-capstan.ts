@@ -29,7 +29,11 @@ export function startServerProcess(dataDir: string, extraEnv: Record<string, str
   });
   let out = '';
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start:\n${out}`)), 30_000);
+    // A server that did not start in time is killed, not left running behind the failed start.
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`server did not start:\n${out}`));
+    }, 30_000);
     const onData = (d: Buffer) => {
       out += d.toString();
       const m = /API and dashboard:\s+(http:\/\/\S+)/.exec(out);

@@ -34,11 +34,14 @@ export async function upCommand(flags: UpFlags, out: (s: string) => void, afterS
   out(`        capstan get projects`);
   out('');
   if (afterStart) await afterStart(platform, out);
-  await new Promise<void>((resolve) => {
-    const stop = () => resolve();
+  const lost = await new Promise<string | undefined>((resolve) => {
+    const stop = () => resolve(undefined);
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // A server that lost the controllers' lease exits, so a supervisor restarts it as a follower.
+    void platform.leadership.lost.then(resolve);
   });
-  out('stopping...');
+  out(lost ? `lost leadership (${lost}): stopping` : 'stopping...');
   await platform.stop();
+  if (lost) process.exitCode = 3;
 }

@@ -3,6 +3,7 @@
  * When the watch breaks (or the store says Gone) it re-lists and resumes, so handlers always
  * converge on the store's state.
  */
+import { AsyncResource } from 'node:async_hooks';
 import type { Logger } from 'pino';
 import type { Kind } from '../../api/kind.js';
 import type { KubeObject } from '../../api/meta.js';
@@ -49,15 +50,18 @@ export class Informer {
     const seen = new Set<string>();
     let initial = true;
     try {
+      // Bound to the context the informer started in: handlers (and the timers they arm) run
+      // there, not in the context of whichever writer's commit delivered the event (the
+      // leader's fenced context, docs/operations.md).
       this.stopWatch = await this.client.watch(
         this.kind,
         {},
-        (ev) => {
+        AsyncResource.bind((ev: WatchEvent) => {
           const key = objectKey(ev.object);
           if (initial) seen.add(key);
           this.apply(ev, key);
-        },
-        (err) => this.restart(err),
+        }),
+        AsyncResource.bind((err: Error) => this.restart(err)),
       );
     } catch (err) {
       this.restart(err as Error);
