@@ -5,8 +5,9 @@ import { registerKubernetesCommands } from './kubernetes-commands.js';
 import { registerModelsCommands } from './models-commands.js';
 import { registerServingCommands } from './serving-commands.js';
 import { registerTrainingCommands } from './training-commands.js';
+import { registerPipelinesCommands } from './pipelines-commands.js';
 
 /** Registers every capability's commands. */
 export function registerExtensionCommands(program: Command, env: () => CommandEnv): void {
-  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands]) register(program, env);
+  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerPipelinesCommands]) register(program, env);
 }
