@@ -37,6 +37,8 @@ export interface PipelineRunControllerDeps {
   events: EventRecorder;
   log: Logger;
   dataDir: string;
+  /** Reads a TrainingJob from the informer's cache (default: from the store). */
+  cachedJob?: (namespace: string, name: string) => KubeObject | undefined;
   /** PATH of task processes (to tell a command that cannot run here). */
   path?: string;
   now?: () => Date;
@@ -92,13 +94,14 @@ export class PipelineRunController implements Reconciler {
     let plan = planRun({ pipeline, runName: name, params, tasks, cancel: spec.cancel, now: this.now().getTime() });
     for (let round = 0; round < 50; round++) {
       tasks = plan.tasks;
-      for (const id of plan.stop) await this.stopTask(namespace, tasks[id]);
+      await Promise.all(plan.stop.map((id) => this.stopTask(namespace, tasks[id])));
       let settled = false;
-      for (const s of plan.start) {
-        const next = await this.startTask(run, spec, s, tasks[s.id]!);
-        tasks[s.id] = next;
-        if (next.phase !== 'Running') settled = true;
-      }
+      // Started together: their TrainingJob writes share the store's group commit.
+      const started = await Promise.all(plan.start.map((s) => this.startTask(run, spec, s, tasks[s.id]!)));
+      plan.start.forEach((s, i) => {
+        tasks[s.id] = started[i]!;
+        if (started[i]!.phase !== 'Running') settled = true;
+      });
       if (!settled) break;
       plan = planRun({ pipeline, runName: name, params, tasks, cancel: spec.cancel, now: this.now().getTime() });
     }
@@ -140,9 +143,11 @@ export class PipelineRunController implements Reconciler {
   /** Reads the jobs of running tasks: finished ones give their outputs (or failure) to the task. */
   private async observe(run: KubeObject, pipeline: CompiledPipeline, tasks: Record<string, TaskStatus>): Promise<Record<string, TaskStatus>> {
     const out = { ...tasks };
-    for (const [id, t] of Object.entries(tasks)) {
-      if (t.phase !== 'Running' || !t.job) continue;
-      const job = await this.d.client.tryGet(TrainingJobKind, run.metadata.namespace, t.job);
+    const running = Object.entries(tasks).filter(([, t]) => t.phase === 'Running' && t.job);
+    const read = (job: string) => this.d.cachedJob?.(run.metadata.namespace!, job) ?? this.d.client.tryGet(TrainingJobKind, run.metadata.namespace, job);
+    const jobs = await Promise.all(running.map(([, t]) => read(t.job!)));
+    for (const [i, [id, t]] of running.entries()) {
+      const job = jobs[i];
       const nowIso = this.now().toISOString();
       if (!job) {
         out[id] = { ...t, phase: 'Failed', reason: 'JobLost', message: `TrainingJob ${t.job} is gone`, endTime: nowIso };

@@ -68,7 +68,9 @@ export function createPipelinesModule(opts: PipelinesModuleOptions = {}): Platfo
       const log = ctx.log.child({ module: 'pipelines' });
       const artifacts = new FsBlobStore({ root: join(ctx.cfg.dataDir, 'pipelines', 'artifacts') });
       const cache = new TaskCache(join(ctx.cfg.dataDir, 'pipelines', 'cache'));
+      const jobs = ctx.manager.informer(TrainingJobKind);
       const controller = new PipelineRunController({
+        cachedJob: (ns, name) => jobs.get(`${ns}/${name}`),
         client: ctx.client,
         artifacts,
         cache,
@@ -82,7 +84,7 @@ export function createPipelinesModule(opts: PipelinesModuleOptions = {}): Platfo
       mod.controller = controller;
       ctx.manager.add(controller, {
         primary: ctx.manager.informer(PipelineRunKind),
-        watches: [{ informer: ctx.manager.informer(TrainingJobKind), map: ownerKeyOf('PipelineRun') }],
+        watches: [{ informer: jobs, map: ownerKeyOf('PipelineRun') }],
         concurrency: opts.concurrency ?? 4,
       });
       ctx.manager.add(new RecurringRunController({ client: ctx.client, events: ctx.recorder('recurringrun-controller') }), {
