@@ -125,7 +125,6 @@ export function taskJobManifest(input: TaskJobInput, command: string[]): Record<
             args: command.slice(1),
             env: Object.entries(exec.env).map(([name, value]) => ({ name, value })),
             image: exec.image,
-            workingDir: input.dirs.root,
             ...(Object.keys(exec.resources).length ? { resources: exec.resources } : {}),
           },
         },
