@@ -331,7 +331,7 @@ export function planRun(input: PlanInput): Plan {
  * Retry from failed: finished tasks are kept; failed, cancelled and not-run tasks (and the DAGs
  * holding them) go back to pending, as do exit handlers downstream of them.
  */
-export function resetForRetry(tasks: Readonly<Record<string, TaskStatus>>): Record<string, TaskStatus> {
+export function resetForRetry(tasks: Readonly<Record<string, TaskStatus>>, runsWhateverUpstream: (id: string) => boolean = () => false): Record<string, TaskStatus> {
   const out: Record<string, TaskStatus> = {};
   const reset = (st: TaskStatus) => st.phase === 'Failed' || st.phase === 'Cancelled' || (st.phase === 'Skipped' && (st.reason === 'UpstreamFailed' || st.reason === 'UpstreamSkipped'));
   const dropped = Object.entries(tasks).filter(([, st]) => reset(st)).map(([id]) => id);
@@ -344,10 +344,11 @@ export function resetForRetry(tasks: Readonly<Record<string, TaskStatus>>): Reco
   for (const [id, st] of Object.entries(tasks)) {
     if (reset(st)) continue;
     // Exit handlers (tasks that ran whatever upstream did) run again with the new outcome.
-    if (parents.has(id) || (st.reason === 'ExitHandler' && dropped.length)) {
+    if (parents.has(id)) {
       if (st.items || st.inputs) out[id] = { ...st, phase: 'Running', endTime: undefined, reason: undefined, message: undefined };
       continue;
     }
+    if (dropped.length && runsWhateverUpstream(id) && st.phase === 'Succeeded') continue;
     out[id] = st;
   }
   for (const st of Object.values(out)) for (const k of ['endTime', 'reason', 'message'] as const) if (st[k] === undefined) delete st[k];

@@ -85,7 +85,7 @@ export class PipelineRunController implements Reconciler {
     let tasks: Record<string, TaskStatus> = { ...(st.tasks ?? {}) };
     let observedRetry = st.observedRetry ?? 0;
     if (spec.retry > observedRetry) {
-      tasks = resetForRetry(tasks);
+      tasks = resetForRetry(tasks, (id) => taskAtPath(pipeline, id)?.triggerAll === true);
       observedRetry = spec.retry;
       delete base.completionTime;
       await this.d.events.event(run, 'Normal', 'Retrying', 'Retrying from the failed tasks; finished tasks are kept.');

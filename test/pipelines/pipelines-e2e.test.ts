@@ -136,6 +136,7 @@ test('retries, ignoreUpstreamFailure, exit handler, retry-from-failed', async ()
   assert.equal(r.tasks!['exit-handler-1/flaky']!.attempts, 3, 'flaky kept');
   assert.equal(readFileSync(counter, 'utf8').trim(), '3');
   assert.equal(r.tasks!['exit-handler-1/maybe-fail']!.phase, 'Failed');
+  assert.notEqual(r.tasks!.report!.endTime, s.tasks!.report!.endTime, 'the exit handler ran again with the new outcome');
 });
 
 test('a step that never ends is stopped by its timeout; cancel stops a running task', async () => {
@@ -156,4 +157,24 @@ test('a step that never ends is stopped by its timeout; cancel stops a running t
   const c = await until('hang-2', ['Cancelled'], 20_000);
   assert.equal(c.tasks!.hang!.phase, 'Cancelled');
   await waitFor('job deleted', async () => !(await tp.client.list(TrainingJobKind, { namespace: 'default' })).items.some((j) => j.metadata.name === job));
+});
+
+test('retention: deleting a run deletes its files, cache entries and the artifacts nothing else references', async () => {
+  const { FsBlobStore } = await import('../../src/artifacts/index.js');
+  const store = new FsBlobStore({ root: join(tp.dataDir, 'pipelines', 'artifacts') });
+  await run('art-del', 'art', { n: 11 });
+  const s = await until('art-del', ['Succeeded', 'Failed']);
+  assert.equal(s.phase, 'Succeeded', s.message);
+  const digest = (s.tasks!['make-data']!.outputs!.artifacts!.data as { digest: string }).digest;
+  assert.equal(await store.has(digest), true);
+  const runObj = await tp.client.get(PipelineRunKind, 'default', 'art-del');
+  await tp.client.delete(PipelineRunKind, 'default', 'art-del');
+  await waitFor('run gone', async () => !(await tp.client.tryGet(PipelineRunKind, 'default', 'art-del')));
+  assert.equal(await store.has(digest), false, 'the run\'s own artifact is deleted');
+  const { existsSync } = await import('node:fs');
+  assert.equal(existsSync(join(tp.dataDir, 'pipelines', 'runs', 'default', runObj.metadata.uid)), false);
+  // A re-run cannot hit a cache entry of the deleted run: it runs the task again.
+  await run('art-del-2', 'art', { n: 11 });
+  const again = await until('art-del-2', ['Succeeded', 'Failed']);
+  assert.equal(again.tasks!['make-data']!.cacheHit, false);
 });
