@@ -24,6 +24,7 @@ import { compileKfpIr } from './kfp-ir-compiler.js';
 import type { PipelineModelSteps } from './model-steps.js';
 import type { CompiledPipeline } from './pipeline-model.js';
 import { resolveRunParameters, taskAtPath } from './run-parameters.js';
+import { applyRunRetention } from './pipeline-status-controller.js';
 import type { TaskCache } from './task-cache.js';
 import { artifactsExist, collectOutputs, materializeInputs, prepareDirs, runDir, taskDirs } from './task-files.js';
 import { taskCommand, taskJobManifest } from './task-job.js';
@@ -109,7 +110,9 @@ export class PipelineRunController implements Reconciler {
     const phase = plan.phase;
     const done = TERMINAL_RUN.has(phase);
     if (done && st.phase !== phase) await this.d.events.event(run, phase === 'Succeeded' ? 'Normal' : 'Warning', phase, plan.message);
+    const finishedNow = done && st.phase !== phase;
     await this.write(run, { ...base, phase, reason: phase, message: plan.message, pipelineVersion: v.obj.metadata.name, parameters: params, observedRetry, tasks, ...(done ? { completionTime: base.completionTime ?? this.now().toISOString() } : {}) });
+    if (finishedNow) await applyRunRetention(this.d.client, namespace);
     if (done) return this.afterFinish(run, spec, { ...base, phase, completionTime: base.completionTime ?? this.now().toISOString() });
     const wait = plan.wakeAt !== undefined ? Math.max(10, plan.wakeAt - this.now().getTime()) : POLL_MS;
     return { requeueAfterMs: Math.min(wait, POLL_MS) };

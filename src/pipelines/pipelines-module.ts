@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { ApiError, badRequest, invalid } from '../api/errors.js';
-import { PipelineRunKind, PipelineVersionKind, RecurringRunKind } from '../api/kinds/pipeline-kinds.js';
+import { PIPELINE_LABEL, PipelineKind, PipelineRunKind, PipelineVersionKind, RecurringRunKind } from '../api/kinds/pipeline-kinds.js';
 import type { PipelineRunStatus, RecurringRunSpec } from '../api/kinds/pipeline-schemas.js';
 import { TrainingJobKind } from '../api/kinds/training-job.js';
 import { FsBlobStore } from '../artifacts/index.js';
@@ -19,6 +19,7 @@ import { PipelineRunController } from './pipeline-run-controller.js';
 import { cronProblem } from './recurring-schedule.js';
 import { RecurringRunController } from './recurring-run-controller.js';
 import { TaskCache } from './task-cache.js';
+import { PipelineStatusController } from './pipeline-status-controller.js';
 
 const OBJECT_ROUTE = '/apis/:group/:version/namespaces/:namespace/:plural/:name';
 const COLLECTION_ROUTE = '/apis/:group/:version/namespaces/:namespace/:plural';
@@ -90,6 +91,11 @@ export function createPipelinesModule(opts: PipelinesModuleOptions = {}): Platfo
       ctx.manager.add(new RecurringRunController({ client: ctx.client, events: ctx.recorder('recurringrun-controller') }), {
         primary: ctx.manager.informer(RecurringRunKind),
         watches: [{ informer: ctx.manager.informer(PipelineRunKind), map: (o) => { const n = o.metadata.labels?.['capstan.dev/recurring-run']; return n ? [`${o.metadata.namespace}/${n}`] : []; } }],
+        concurrency: 1,
+      });
+      ctx.manager.add(new PipelineStatusController(ctx.client), {
+        primary: ctx.manager.informer(PipelineKind),
+        watches: [{ informer: ctx.manager.informer(PipelineVersionKind), map: (o) => { const n = o.metadata.labels?.[PIPELINE_LABEL]; return n ? [`${o.metadata.namespace}/${n}`] : []; } }],
         concurrency: 1,
       });
       installPipelineGuards(ctx.app, ctx);

@@ -5,7 +5,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PipelineRunKind } from '../../src/api/kinds/pipeline-kinds.js';
+import { PipelineKind, PipelineRunKind } from '../../src/api/kinds/pipeline-kinds.js';
+import { ProjectKind } from '../../src/api/kinds/project.js';
 import type { PipelineRunStatus } from '../../src/api/kinds/pipeline-schemas.js';
 import { capstanArgv } from '../support/spawn-capstan.js';
 import { repoRoot } from '../support/repo-root.js';
@@ -57,4 +58,17 @@ test('upload, run with -p, get, logs, versions; a second upload is v2; a bad fil
   const k8s = await capstan(['pipelines', 'upload', join(repoRoot(), 'examples', 'training', 'node-iris', 'trainingjob.yaml')]);
   assert.notEqual(k8s.code, 0);
   assert.match(k8s.err, /pipelineInfo: not a KFP v2 pipeline/);
+});
+
+test('Pipeline status shows the newest version; a project keeps only its retained number of finished runs', async () => {
+  await waitFor('pipeline status', async () => {
+    const st = (await tp.client.get(PipelineKind, 'default', 'add-pipeline')).status as { latestVersion?: string; versions?: number } | undefined;
+    return st?.latestVersion === 'add-pipeline-v2' && st.versions === 2;
+  });
+  await tp.client.patch(ProjectKind, undefined, 'default', { metadata: { annotations: { 'capstan.dev/pipeline-runs-retained': '1' } } });
+  const r = await capstan(['pipelines', 'run', 'add-pipeline', '-p', 'a=1', '--name', 'cli-run-2']);
+  assert.equal(r.code, 0, r.err);
+  await waitFor('the older finished run deleted', async () => !(await tp.client.tryGet(PipelineRunKind, 'default', 'cli-run')), 60_000);
+  const left = (await tp.client.list(PipelineRunKind, { namespace: 'default' })).items.map((x) => x.metadata.name);
+  assert.deepEqual(left, ['cli-run-2']);
 });
