@@ -5,6 +5,7 @@ import { opsModule } from '../ops/ops-module.js';
 import { queueingModule } from '../queueing/queueing-module.js';
 import { registryModule } from '../registry/registry-module.js';
 import { trainingModule } from '../training/training-module.js';
+import { pipelinesModule } from '../pipelines/pipelines-module.js';
 import { dashboardModule } from '../web/dashboard-module.js';
 import type { PlatformModule } from './platform-module.js';
 import { ScopedTokens } from './scoped-tokens.js';
@@ -13,4 +14,4 @@ import { ScopedTokens } from './scoped-tokens.js';
 const kubernetesModule = createKubernetesModule({ registryTokens: (ctx) => new ScopedTokens(ctx.backend) });
 
 /** The modules the platform installs. */
-export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule, opsModule];
+export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule, opsModule, pipelinesModule];

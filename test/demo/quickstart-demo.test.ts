@@ -31,6 +31,7 @@ test('capstan up --demo: train → register → alias → serve → a prediction
   const out = (await res.json()) as { outputs: Array<{ data: number[] }> };
   const probs = out.outputs[0].data;
   assert.equal(probs.indexOf(Math.max(...probs)), 0);
+  assert.match(text, /pipeline demo-add .*: Succeeded, \(2 \+ 3\) \+ 10 = 15/);
   const acc = Number(/accuracy (0\.\d+)/.exec(text)![1]);
   assert.ok(acc >= 0.9, `demo accuracy ${acc}`);
 });

@@ -8,6 +8,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runPipelineDemo } from './pipeline-demo.js';
 import { ApiError } from '../../api/errors.js';
 import { InferenceServiceKind } from '../../api/kinds/inference-service.js';
 import { TrainingJobKind } from '../../api/kinds/training-job.js';
@@ -98,6 +99,7 @@ export async function runDemo(p: Platform, out: (s: string) => void): Promise<vo
     out(`     → ${answer.length > 400 ? `${answer.slice(0, 400)}…` : answer}`);
     out('');
     out('  See it:  capstan get trainingjobs,  capstan models history iris,  capstan get isvc,  the dashboard above.');
+    await runPipelineDemo(client, out);
   } catch (err) {
     out(`  Demo stopped: ${err instanceof ApiError ? `${err.reason}: ${err.message}` : (err as Error).message}`);
   }

@@ -7,8 +7,9 @@ import { registerModelsCommands } from './models-commands.js';
 import { registerServingCommands } from './serving-commands.js';
 import { registerTenancyCommands } from './tenancy-commands.js';
 import { registerTrainingCommands } from './training-commands.js';
+import { registerPipelinesCommands } from './pipelines-commands.js';
 
 /** Registers every capability's commands. */
 export function registerExtensionCommands(program: Command, env: () => CommandEnv): void {
-  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerTenancyCommands, registerBackupCommands]) register(program, env);
+  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerTenancyCommands, registerBackupCommands, registerPipelinesCommands]) register(program, env);
 }
