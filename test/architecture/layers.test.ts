@@ -47,8 +47,9 @@ const ALLOWED: Record<string, string[]> = {
   sim: ['scheduler', 'api'],
   client: ['api', 'store'],
   controllers: ['api', 'client', 'store'],
+  tuning: [],
 };
-const PURE = ['scheduler', 'autoscaler'];
+const PURE = ['scheduler', 'autoscaler', 'tuning'];
 /** Pure leaf modules any layer may use: Kubernetes quantities are vocabulary, kept beside the scheduler that needs them most. */
 const SHARED_LEAVES = ['scheduler/quantity.ts', 'random/seeded-random.ts'];
 
