@@ -6,6 +6,8 @@
  * trials; a platform restart neither loses nor duplicates trials.
  */
 import { test } from 'node:test';
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import assert from 'node:assert/strict';
 import { ExperimentKind } from '../../src/api/kinds/experiment.js';
 import type { ExperimentStatus } from '../../src/api/kinds/experiment-schema.js';
@@ -13,6 +15,7 @@ import { TrainingJobKind } from '../../src/api/kinds/training-job.js';
 import type { TrainingJobSpec, TrainingJobStatus } from '../../src/api/kinds/training-job-schema.js';
 import { TrialKind, type TrialSpec, type TrialStatus } from '../../src/api/kinds/trial.js';
 import type { HttpClient } from '../../src/client/http-client.js';
+import { capstanArgv } from '../support/spawn-capstan.js';
 import { waitFor } from '../training/training-platform.js';
 import { exampleManifest, startExperimentPlatform } from './experiment-platform.js';
 
@@ -62,6 +65,18 @@ test('Katib YAML as is: random search, trials as queued TrainingJobs, stdout met
     }
     assert.equal(st.currentOptimalTrial?.bestTrialName, best.name);
     assert.deepEqual(st.currentOptimalTrial?.parameterAssignments.map((a) => a.name), ['x', 'y']);
+
+    // The CLI: summary, trials table with the best marked, best trial as JSON.
+    // Asynchronously: the server runs in this process.
+    const cli = async (...args: string[]) => (await promisify(execFile)(process.execPath, capstanArgv(args), { env: { ...process.env, CAPSTAN_SERVER: tp.platform.url, CAPSTAN_TOKEN: tp.token, CAPSTAN_PROJECT: 'default' }, encoding: 'utf8' })).stdout;
+    assert.match(await cli('experiments', 'get', 'branin-random'), /Succeeded \(MaxTrialsReached\)[\s\S]*trials: 4 [\s\S]*best: branin-random-\d loss=/);
+    const table = await cli('experiments', 'trials', 'branin-random');
+    assert.match(table, /TRIAL\s+STATUS\s+LOSS\s+EPOCH\s+X\s+Y/);
+    assert.match(table, new RegExp(`${best.name} \\*\\s+Succeeded`));
+    const bestJson = JSON.parse(await cli('experiments', 'best', 'branin-random', '-o', 'json')) as { trial: string; metrics: { loss: number }; parameters: Record<string, string> };
+    assert.equal(bestJson.trial, best.name);
+    assert.equal(bestJson.metrics.loss, best.loss);
+    assert.match(await cli('get', 'experiments'), /branin-random\s+Succeeded\s+random\s+4\/4/);
   } finally {
     await tp.stop();
   }

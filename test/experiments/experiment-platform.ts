@@ -16,6 +16,7 @@ import { repoRoot } from '../support/repo-root.js';
 export interface ExperimentTestPlatform {
   platform: Platform;
   client: HttpClient;
+  token: string;
   dataDir: string;
   /** Stops the platform; keeps the data dir when `keep`. */
   stop(keep?: boolean): Promise<void>;
@@ -26,10 +27,12 @@ export async function startExperimentPlatform(dataDir = mkdtempSync(join(tmpdir(
   const modules = PLATFORM_MODULES.map((m) => (m.name === 'training' ? createTrainingModule({ gracePeriodMs: 2000, restartBaseDelayMs: 50 }) : m.name === 'experiments' ? createExperimentModule({ pollMs: 200 }) : m));
   const cfg = loadServerConfig({ port: 0, gatewayPort: 0, dataDir, logLevel: 'silent' }, {});
   const platform = await startPlatform(cfg, { modules }, pino({ level: 'silent' }));
+  // A restarted platform generates no new admin token: the first start wrote it to the data dir.
+  const token = platform.adminToken ?? readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();
   return {
     platform,
-    // A restarted platform generates no new admin token: the first start wrote it to the data dir.
-    client: new HttpClient({ server: platform.url, token: platform.adminToken ?? readFileSync(join(dataDir, 'admin.token'), 'utf8').trim() }),
+    client: new HttpClient({ server: platform.url, token }),
+    token,
     dataDir,
     async stop(keep = false) {
       await platform.stop();

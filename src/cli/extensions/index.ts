@@ -1,6 +1,7 @@
 /** Every capability's CLI commands. */
 import type { Command } from 'commander';
 import type { CommandEnv } from '../commands/resource-commands.js';
+import { registerExperimentsCommands } from './experiments-commands.js';
 import { registerKubernetesCommands } from './kubernetes-commands.js';
 import { registerModelsCommands } from './models-commands.js';
 import { registerServingCommands } from './serving-commands.js';
@@ -8,5 +9,5 @@ import { registerTrainingCommands } from './training-commands.js';
 
 /** Registers every capability's commands. */
 export function registerExtensionCommands(program: Command, env: () => CommandEnv): void {
-  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands]) register(program, env);
+  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerExperimentsCommands]) register(program, env);
 }
