@@ -14,6 +14,7 @@ import { TrainingJobKind } from '../../api/kinds/training-job.js';
 import type { Condition, KubeObject } from '../../api/meta.js';
 import { HttpClient } from '../../client/http-client.js';
 import type { Platform } from '../../server/platform.js';
+import { runDemoExperiment } from '../extensions/experiments-demo.js';
 
 const NS = 'default';
 /** One iris flower (sepal length/width, petal length/width in cm): a setosa. */
@@ -95,6 +96,7 @@ export async function runDemo(p: Platform, out: (s: string) => void): Promise<vo
     out('');
     out(`     → ${answer.length > 400 ? `${answer.slice(0, 400)}…` : answer}`);
     out('');
+    await runDemoExperiment(client, [process.execPath, binPath(), 'train-demo'], out);
     out('  See it:  capstan get trainingjobs,  capstan models history iris,  capstan get isvc,  the dashboard above.');
   } catch (err) {
     out(`  Demo stopped: ${err instanceof ApiError ? `${err.reason}: ${err.message}` : (err as Error).message}`);
