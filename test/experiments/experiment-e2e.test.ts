@@ -77,6 +77,15 @@ test('Katib YAML as is: random search, trials as queued TrainingJobs, stdout met
     assert.equal(bestJson.trial, best.name);
     assert.equal(bestJson.metrics.loss, best.loss);
     assert.match(await cli('get', 'experiments'), /branin-random\s+Succeeded\s+random\s+4\/4/);
+
+    // Katib's resume: with resumePolicy LongRunning, raising maxTrialCount runs the experiment on.
+    await tp.client.patch(ExperimentKind, 'default', 'branin-random', { spec: { resumePolicy: 'LongRunning', maxTrialCount: 5 } });
+    const resumed = await waitFor('the resumed experiment to finish its fifth trial', async () => {
+      const s = ((await tp.client.get(ExperimentKind, 'default', 'branin-random')).status ?? {}) as ExperimentStatus;
+      return s.phase === 'Succeeded' && s.trials === 5 ? s : undefined;
+    }, 60_000, 100);
+    assert.equal(resumed.trialsSucceeded, 5);
+    assert.ok((await trialsOf(tp.client, 'branin-random')).some((t) => t.metadata.name === 'branin-random-4'));
   } finally {
     await tp.stop();
   }
