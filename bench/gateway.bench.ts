@@ -12,23 +12,10 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { Registry } from 'prom-client';
 import { Gateway } from '../src/serving/gateway/index.js';
+import { runFixedReplica } from './fixed-replica.js';
 
 const BODY = JSON.stringify({ inputs: [{ name: 'x', shape: [1, 4], datatype: 'FP32', data: [1, 2, 3, 4] }] });
 const ANSWER = JSON.stringify({ model_name: 'mnist', model_version: '1', outputs: [{ name: 'out', shape: [1, 1], datatype: 'FP32', data: [0.5] }] });
-
-/** Child role: a replica answering a fixed OIP response after reading the body. */
-async function runReplica(): Promise<void> {
-  const server = http.createServer((req, res) => {
-    req.resume();
-    req.on('end', () => {
-      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(ANSWER) });
-      res.end(ANSWER);
-    });
-  });
-  server.keepAliveTimeout = 65_000;
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  process.send?.({ port: (server.address() as AddressInfo).port });
-}
 
 /** Child role: a gateway routing service "digits" (model "mnist", so the rewrite runs) to the replica. */
 async function runGateway(replicaUrl: string): Promise<void> {
@@ -94,7 +81,7 @@ async function measure(target: string, port: number, path: string, concurrency: 
 
 async function main(): Promise<void> {
   const role = process.argv[2];
-  if (role === '--replica') return runReplica();
+  if (role === '--replica') return runFixedReplica(ANSWER);
   if (role === '--gateway') return runGateway(process.argv[3]);
   const replica = await startChild(['--replica']);
   const gateway = await startChild(['--gateway', `http://127.0.0.1:${replica.port}`]);

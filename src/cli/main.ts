@@ -42,6 +42,7 @@ export function buildProgram(): Command {
     .option('--log-level <level>', 'log level (env CAPSTAN_LOG_LEVEL)')
     .option('--config <file>', 'server config file (YAML)')
     .option('--demo', 'also train, register and serve a demo model')
+    .option('--metrics-public', 'serve /metrics without a token (env CAPSTAN_METRICS_PUBLIC)')
     .action(async (o) => upCommand(o, out, o.demo ? runDemo : undefined));
 
   program

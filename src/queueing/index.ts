@@ -11,4 +11,5 @@ export { LocalQueueKind } from '../api/kinds/local-queue.js';
 export { ResourceFlavorKind } from '../api/kinds/resource-flavor.js';
 export { WorkloadPriorityClassKind } from '../api/kinds/workload-priority-class.js';
 export { NodeKind, GPU_PRODUCT_LABEL, GPU_RESOURCE, nodeAllocatable, nodeReady } from '../api/kinds/node.js';
+export { placementOf, podSetPlacement, podSetName, admittedFlavors, withPlacementConflict, type Placement, type PodToleration } from './placement.js';
 export { queueingModule } from './queueing-module.js';

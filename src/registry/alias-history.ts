@@ -14,6 +14,7 @@ export interface AliasMoveRequest {
   by: string;
   reason: string;
   rollback?: boolean;
+  correlationId?: string;
 }
 
 /** Status after moving an alias, with the move appended to the history; `now` is an ISO timestamp. */
@@ -21,9 +22,10 @@ export function applyAliasMove(status: ModelStatus, req: AliasMoveRequest, now: 
   const aliases = { ...(status.aliases ?? {}) };
   const from = aliases[req.alias]?.version ?? null;
   if (from === req.to) return { status, move: undefined }; // already there: nothing to record
+  const cid = req.correlationId ? { correlationId: req.correlationId } : {};
   if (req.to === null) delete aliases[req.alias];
-  else aliases[req.alias] = { version: req.to, since: now, by: req.by };
-  const move: AliasMove = { alias: req.alias, from, to: req.to, by: req.by, at: now, reason: req.reason, ...(req.rollback ? { rollback: true } : {}) };
+  else aliases[req.alias] = { version: req.to, since: now, by: req.by, ...cid };
+  const move: AliasMove = { alias: req.alias, from, to: req.to, by: req.by, at: now, reason: req.reason, ...(req.rollback ? { rollback: true } : {}), ...cid };
   return { status: { ...status, aliases, aliasHistory: [...(status.aliasHistory ?? []), move] }, move };
 }
 

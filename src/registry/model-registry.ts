@@ -15,6 +15,7 @@ import {
   ModelVersionKind,
   modelVersionName,
   semverProblem,
+  versionNameProblem,
   type ModelArtifact,
   type ModelVersionSpec,
 } from '../api/kinds/model-version.js';
@@ -136,7 +137,7 @@ export class ModelRegistry {
   async register(namespace: string, model: string, req: RegisterRequest, by: string): Promise<{ object: ModelVersionObject; created: boolean }> {
     if (model.length > 253 || !DNS1123_SUBDOMAIN.test(model)) throw invalid('Model', model, [{ field: 'metadata.name', message: 'must be a lowercase DNS-1123 name' }]);
     if (req.version !== undefined) {
-      const p = semverProblem(req.version);
+      const p = semverProblem(req.version) ?? versionNameProblem(req.version);
       if (p) throw invalid('ModelVersion', model, [{ field: 'version', message: p }]);
     }
     req.aliases.forEach((a, i) => {
@@ -184,6 +185,14 @@ export class ModelRegistry {
       } catch (err) {
         if (!isReason(err, 'AlreadyExists')) throw err;
         const existing = (await this.deps.client.tryGet(ModelVersionKind, namespace, name)) as ModelVersionObject | undefined;
+        if (existing && existing.spec.model !== model) {
+          // Only names stored before versionNameProblem() existed can be read two ways.
+          throw new ApiError('Conflict', `model ${model} version ${version} cannot be registered: its object name ${name} is taken by version ${existing.spec.version} of model ${existing.spec.model}`, {
+            kind: 'ModelVersion',
+            name,
+            causes: [{ reason: 'FieldValueDuplicate', field: 'version', message: `${name} is a version of model ${existing.spec.model}` }],
+          });
+        }
         if (existing && !existing.metadata.deletionTimestamp && existing.spec.artifact.sha256 === artifact.sha256) {
           await this.moveAliases(namespace, model, req, version, by);
           return { object: existing, created: false };
@@ -222,7 +231,7 @@ export class ModelRegistry {
    * appending the move to the history. `expectedFrom` makes it a compare-and-swap (409 if the
    * alias moved meanwhile). Returns the updated Model.
    */
-  async moveAlias(namespace: string, model: string, alias: string, to: string | null, by: string, reason: string, opts: { rollback?: boolean; expectedFrom?: string | null } = {}): Promise<KubeObject> {
+  async moveAlias(namespace: string, model: string, alias: string, to: string | null, by: string, reason: string, opts: { rollback?: boolean; expectedFrom?: string | null; correlationId?: string } = {}): Promise<KubeObject> {
     const p = aliasNameProblem(alias);
     if (p) throw invalid('Model', model, [{ field: 'alias', message: p }]);
     if (to !== null) {
@@ -233,7 +242,8 @@ export class ModelRegistry {
       const cur = await this.deps.client.get(ModelKind, namespace, model);
       if (to !== null) {
         const mv = await this.deps.client.tryGet(ModelVersionKind, namespace, modelVersionName(model, to));
-        if (!mv || mv.metadata.deletionTimestamp) {
+        // spec.model is the identity: a name stored before versionNameProblem() may be another model's
+        if (!mv || mv.metadata.deletionTimestamp || (mv.spec as ModelVersionSpec).model !== model) {
           throw invalid('Model', model, [{ field: 'version', message: `model ${model} has no version ${to}; an alias can only point at a registered version` }]);
         }
       }
@@ -243,7 +253,7 @@ export class ModelRegistry {
         throw new ApiError('Conflict', `alias ${alias} of model ${model} points at ${from ?? 'nothing'}, not ${opts.expectedFrom ?? 'nothing'}: it moved meanwhile`, { kind: 'Model', name: model });
       }
       if (to === null && from === null) throw new ApiError('NotFound', `model ${model} has no alias "${alias}"`, { kind: 'Model', name: model });
-      const next = applyAliasMove(status, { alias, to, by, reason, rollback: opts.rollback }, this.now().toISOString());
+      const next = applyAliasMove(status, { alias, to, by, reason, rollback: opts.rollback, correlationId: opts.correlationId }, this.now().toISOString());
       if (!next.move) return cur;
       try {
         const updated = await this.deps.client.updateStatus(ModelKind, { ...cur, status: next.status });
@@ -257,14 +267,14 @@ export class ModelRegistry {
   }
 
   /** Moves `alias` back to the version it pointed at before (walking further back on repeats). */
-  async rollbackAlias(namespace: string, model: string, alias: string, by: string, reason: string): Promise<KubeObject> {
+  async rollbackAlias(namespace: string, model: string, alias: string, by: string, reason: string, correlationId?: string): Promise<KubeObject> {
     const cur = await this.deps.client.get(ModelKind, namespace, model);
     const status = (cur.status ?? {}) as ModelStatus;
     const from = status.aliases?.[alias]?.version;
     if (from === undefined) throw new ApiError('NotFound', `model ${model} has no alias "${alias}"`, { kind: 'Model', name: model });
     const target = rollbackTarget(status.aliasHistory ?? [], alias);
     if (target === undefined) throw new ApiError('Conflict', `alias ${alias} of model ${model} has no earlier version to roll back to`, { kind: 'Model', name: model });
-    return this.moveAlias(namespace, model, alias, target, by, reason || `rollback from ${from}`, { rollback: true, expectedFrom: from });
+    return this.moveAlias(namespace, model, alias, target, by, reason || `rollback from ${from}`, { rollback: true, expectedFrom: from, correlationId });
   }
 
   /** Objects in the project labelled `capstan.dev/model-version=<name>`, as `Kind/name` (sorted). */

@@ -1,6 +1,7 @@
 /** The body of a version registration (`POST …/models/{model}/versions`), validated with field paths. */
 import { z } from 'zod';
 import { invalid } from '../api/errors.js';
+import { semverProblem, versionNameProblem } from '../api/kinds/model-version.js';
 import { issuesToCauses } from '../api/validation.js';
 
 const sha256 = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex characters');
@@ -48,5 +49,8 @@ export type RegisterRequest = z.infer<typeof registerRequestSchema>;
 export function parseRegisterRequest(model: string, body: unknown): RegisterRequest {
   const r = registerRequestSchema.safeParse(body ?? {});
   if (!r.success) throw invalid('ModelVersion', model, issuesToCauses(r.error.issues));
+  // before any upload: a version that cannot be registered costs no bytes
+  const p = r.data.version === undefined ? undefined : semverProblem(r.data.version) ?? versionNameProblem(r.data.version);
+  if (p) throw invalid('ModelVersion', model, [{ field: 'version', message: p }]);
   return r.data;
 }

@@ -13,11 +13,12 @@ import { DEFAULT_REGISTRY_OPTIONS, openRegistryBlobStore, registryOptionsFromEnv
 import { installWriteGuards } from './write-guards.js';
 
 /** The registry module with options (tests inject a faulty blob store or a short GC grace). */
-export function createRegistryModule(overrides: Partial<RegistryOptions> = {}, env: NodeJS.ProcessEnv = process.env): PlatformModule {
+export function createRegistryModule(overrides: Partial<RegistryOptions> = {}, envOverride?: NodeJS.ProcessEnv): PlatformModule {
   return {
     name: 'registry',
     install(ctx) {
       // the module's install is where its settings are read, once: env first, explicit options win
+      const env = envOverride ?? ctx.cfg.environment;
       const opts: RegistryOptions = { ...DEFAULT_REGISTRY_OPTIONS, ...registryOptionsFromEnv(env), ...overrides };
       const store = opts.blobStore ?? openRegistryBlobStore(ctx.cfg.dataDir, { s3: opts.s3 });
       const log = ctx.log.child({ component: 'registry' });
@@ -29,7 +30,7 @@ export function createRegistryModule(overrides: Partial<RegistryOptions> = {}, e
       const gcDeleted = counter('capstan_registry_gc_deleted_blobs_total', 'Blobs deleted by the garbage collector');
       const gcFreed = counter('capstan_registry_gc_freed_bytes_total', 'Bytes freed by the garbage collector');
 
-      registerRegistryRoutes(ctx.app, { registry, subjectOf: ctx.subjectOf, pushes });
+      registerRegistryRoutes(ctx.app, { registry, subjectOf: ctx.subjectOf, correlationOf: ctx.correlationOf, pushes });
       registerArtifactRoutes(ctx.app, { registry, maxArtifactBytes: opts.maxArtifactBytes, subjectOf: ctx.subjectOf, uploadedBytes, downloads });
       installWriteGuards(ctx.app, registry);
 

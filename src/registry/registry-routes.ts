@@ -5,16 +5,18 @@
 import type { FastifyInstance } from 'fastify';
 import type { Counter } from 'prom-client';
 import { invalid } from '../api/errors.js';
-import { pickVersion, parseSelector } from './model-ref.js';
+import { parseSelector } from './model-ref.js';
 import type { ModelRegistry } from './model-registry.js';
 import { parseRegisterRequest } from './register-request.js';
-import { listModelVersions, modelAliases } from './resolve-model-ref.js';
+import { resolveModelSelector } from './resolve-model-ref.js';
 import { REGISTRY_PREFIX, nameParam, namespaceParam, queryString, type RawParams } from './route-params.js';
 
 /** What the JSON routes need. */
 export interface RegistryRouteDeps {
   registry: ModelRegistry;
   subjectOf(req: unknown): { name: string } | undefined;
+  /** The request's correlation id (alias moves record it, so the rollouts they start link back). */
+  correlationOf?(req: unknown): string | undefined;
   pushes: Counter;
 }
 
@@ -57,21 +59,22 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
     const version = optionalString(model, b, 'version', 128);
     if (!version) throw invalid('Model', model, [{ reason: 'FieldValueRequired', field: 'version', message: 'required' }]);
     const expected = b.expectedVersion === null ? null : optionalString(model, b, 'expectedVersion', 128);
-    return deps.registry.moveAlias(ns, model, p.alias ?? '', version, who(req), optionalString(model, b, 'reason') ?? '', expected === undefined ? {} : { expectedFrom: expected });
+    const correlationId = deps.correlationOf?.(req);
+    return deps.registry.moveAlias(ns, model, p.alias ?? '', version, who(req), optionalString(model, b, 'reason') ?? '', { ...(expected === undefined ? {} : { expectedFrom: expected }), correlationId });
   });
 
   app.delete(`${REGISTRY_PREFIX}/models/:model/aliases/:alias`, async (req) => {
     const p = req.params as RawParams;
     const ns = namespaceParam(p);
     const model = nameParam(p, 'model');
-    return deps.registry.moveAlias(ns, model, p.alias ?? '', null, who(req), queryString(req.query, 'reason') ?? optionalString(model, body(req), 'reason') ?? '');
+    return deps.registry.moveAlias(ns, model, p.alias ?? '', null, who(req), queryString(req.query, 'reason') ?? optionalString(model, body(req), 'reason') ?? '', { correlationId: deps.correlationOf?.(req) });
   });
 
   app.post(`${REGISTRY_PREFIX}/models/:model/aliases/:alias/rollback`, async (req) => {
     const p = req.params as RawParams;
     const ns = namespaceParam(p);
     const model = nameParam(p, 'model');
-    return deps.registry.rollbackAlias(ns, model, p.alias ?? '', who(req), optionalString(model, body(req), 'reason') ?? '');
+    return deps.registry.rollbackAlias(ns, model, p.alias ?? '', who(req), optionalString(model, body(req), 'reason') ?? '', deps.correlationOf?.(req));
   });
 
   app.get(`${REGISTRY_PREFIX}/models/:model/resolve`, async (req) => {
@@ -79,7 +82,6 @@ export function registerRegistryRoutes(app: FastifyInstance, deps: RegistryRoute
     const ns = namespaceParam(p);
     const model = nameParam(p, 'model');
     const selector = parseSelector(queryString(req.query, 'selector') ?? 'latest', 'selector');
-    const [versions, aliases] = await Promise.all([listModelVersions(deps.registry.client, ns, model), modelAliases(deps.registry.client, ns, model)]);
-    return pickVersion(versions, aliases, selector, model);
+    return resolveModelSelector(deps.registry.client, ns, model, selector);
   });
 }

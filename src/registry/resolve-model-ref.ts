@@ -3,7 +3,8 @@ import { MODEL_LABEL, ModelVersionKind, type ModelVersionSpec } from '../api/kin
 import { ModelKind, type ModelStatus } from '../api/kinds/model.js';
 import type { KubeObject } from '../api/meta.js';
 import type { ResourceClient } from '../client/resource-client.js';
-import { parseModelRef, pickVersion } from './model-ref.js';
+import { ApiError } from '../api/errors.js';
+import { parseModelRef, pickVersion, type RefSelector } from './model-ref.js';
 
 /** A ModelVersion object as stored. */
 export type ModelVersionObject = KubeObject<ModelVersionSpec> & { spec: ModelVersionSpec };
@@ -34,13 +35,20 @@ export async function modelAliases(client: ResourceClient, namespace: string, mo
 /**
  * Resolves `digits@1.2.0`, `digits@^1.2`, `digits@production`, `digits@latest` or `digits` in
  * `namespace` to the ModelVersion object. Errors: BadRequest (malformed ref, field `ref`),
- * NotFound (no such model/version/alias, naming what was asked).
+ * NotFound (no such model in the project, or no such version/alias, naming what was asked).
  */
 export async function resolveModelRef(client: ResourceClient, namespace: string, ref: string): Promise<ModelVersionObject> {
   const parsed = parseModelRef(ref);
-  const [versions, aliases] = await Promise.all([
-    listModelVersions(client, namespace, parsed.model),
-    parsed.selector.kind === 'alias' ? modelAliases(client, namespace, parsed.model) : Promise.resolve({}),
-  ]);
-  return pickVersion(versions, aliases, parsed.selector, parsed.model);
+  return resolveModelSelector(client, namespace, parsed.model, parsed.selector);
+}
+
+/** Resolves a parsed selector among one model's versions (see resolveModelRef). */
+export async function resolveModelSelector(client: ResourceClient, namespace: string, model: string, selector: RefSelector): Promise<ModelVersionObject> {
+  const [versions, modelObj] = await Promise.all([listModelVersions(client, namespace, model), client.tryGet(ModelKind, namespace, model)]);
+  // Say so when the model itself is missing, rather than that it lacks the alias or version asked for.
+  if (!modelObj && versions.length === 0) {
+    throw new ApiError('NotFound', `model ${model} does not exist in project ${namespace}`, { name: model, kind: 'Model' });
+  }
+  const aliases = Object.fromEntries(Object.entries(((modelObj?.status ?? {}) as ModelStatus).aliases ?? {}).map(([k, v]) => [k, v.version]));
+  return pickVersion(versions, aliases, selector, model);
 }

@@ -6,7 +6,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { ApiError, invalid } from '../api/errors.js';
 import { applyMergePatch } from '../api/merge-patch.js';
-import { MODEL_LABEL, ModelVersionKind, modelVersionName, type ModelVersionSpec } from '../api/kinds/model-version.js';
+import { MODEL_LABEL, ModelVersionKind, modelVersionName, versionNameProblem, type ModelVersionSpec } from '../api/kinds/model-version.js';
 import { ModelKind } from '../api/kinds/model.js';
 import type { KubeObject } from '../api/meta.js';
 import { canonicalJson } from '../store/canonical-json.js';
@@ -71,6 +71,8 @@ async function guardVersion(req: FastifyRequest, registry: ModelRegistry, ns: st
   if (typeof next.model === 'string' && typeof next.version === 'string' && objName !== modelVersionName(next.model, next.version)) {
     throw invalid('ModelVersion', String(objName ?? ''), [{ field: 'metadata.name', message: `must be ${modelVersionName(next.model, next.version)} (<model>-v<version>)` }]);
   }
+  const nameProblem = typeof next.version === 'string' ? versionNameProblem(next.version) : undefined;
+  if (nameProblem) throw invalid('ModelVersion', String(objName ?? ''), [{ field: 'spec.version', message: nameProblem }]);
   const labels = (req.body as KubeObject | undefined)?.metadata?.labels;
   if (typeof next.model === 'string' && labels?.[MODEL_LABEL] !== next.model) {
     throw invalid('ModelVersion', String(objName ?? ''), [{ field: `metadata.labels.${MODEL_LABEL}`, message: `must be ${next.model}` }]);

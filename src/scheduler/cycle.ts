@@ -11,6 +11,7 @@ import { placePodSet, rollback } from './placement.js';
 import { findVictims, podTolerations, type VictimSearchFailure } from './preemption.js';
 import { comboNever, describeNodes, diagnoseNodes, firstViable, flavorNames, podSetLabel } from './diagnose.js';
 import { MinHeap } from './min-heap.js';
+import { keyOf } from './state.js';
 import { explainPending } from './explain.js';
 
 const EMPTY: Map<number, number> = new Map();
@@ -108,20 +109,28 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
     undo();
     let search: VictimSearchFailure | undefined;
     if (target && mayPreempt && state.options.preemption && ws.podSets.length === i + 1) {
-      const alternatives = chosen.length === 0 ? combos.filter((c) => c !== target && c.mode !== NOFIT && comboNever(state, cq, ps, c, acc) === undefined) : [];
-      const found = findVictims(state, ws, cq, [...chosen, target], explain ? () => nodesClause(target) : undefined, alternatives);
+      // A search that failed on exactly this state (same version, same preemptor) fails again: reuse it.
+      const memo = cq.lastFailedSearch;
+      let found: ReturnType<typeof findVictims>;
+      if (state.searchMemo && memo && memo.ws === ws && memo.version === state.version && memo.explain === explain) found = memo.result;
+      else {
+        const alternatives = chosen.length === 0 ? combos.filter((c) => c !== target && c.mode !== NOFIT && comboNever(state, cq, ps, c, acc) === undefined) : [];
+        found = findVictims(state, ws, cq, [...chosen, target], explain ? () => nodesClause(target) : undefined, alternatives);
+        cq.lastFailedSearch = Array.isArray(found) ? undefined : { ws, version: state.version, explain, result: found };
+      }
       if (Array.isArray(found)) {
         for (const { victim, reason } of found) {
           dec.preemptions.push({
             namespace: victim.wl.namespace, name: victim.wl.name, clusterQueue: (victim.cq as CQState).name,
             preemptor: { namespace: ws.wl.namespace, name: ws.wl.name }, reason,
-            message: `preempted to make room for ${ws.key} (priority ${ws.priority}) in ClusterQueue ${cq.name}`,
+            message: `preempted to make room for ${keyOf(ws)} (priority ${ws.priority}) in ClusterQueue ${cq.name}`,
           });
           victim.evicting = true;
         }
         // Hold the preemptor's quota for the rest of the cycle so nobody else takes what is being freed.
         for (const c of [...chosen, target]) for (const [k, a] of c.usage) { addUsage(cq, k, a); reservations.push([cq, k, a]); }
-        ws.cycleReason = { code: 'Preempting', message: `preempting ${found.length} workload(s) (${found.map((v) => v.victim.key).join(', ')}) to fit in ClusterQueue ${cq.name}` };
+        state.version++;
+        ws.cycleReason = { code: 'Preempting', message: `preempting ${found.length} workload(s) (${found.map((v) => keyOf(v.victim)).join(', ')}) to fit in ClusterQueue ${cq.name}` };
         return { kind: 'preempting' };
       }
       search = found;
@@ -147,6 +156,7 @@ function attempt(state: SchedulerState, ws: WlState, now: number, dec: ScheduleD
   }
   ws.admitted = parts;
   ws.admittedAt = now;
+  state.version++;
   ws.evicting = false;
   ws.cycleAdmitted = true;
   cq.admittedSet.add(ws);
@@ -233,6 +243,8 @@ export function runAdmissionCycle(state: SchedulerState, now: number): ScheduleD
     if (++failures[cq.idx] < state.options.lookahead) pushNext(cq);
   }
   for (const [cq, k, a] of reservations) addUsage(cq, k, -a);
+  // Reservations are gone and this cycle's admissions become preemptible: a new state for the memo.
+  if (reservations.length > 0 || dec.admissions.length > 0) state.version++;
   if (state.options.explain) dec.pending = explainPending(state, now, cursor);
   // Clean-up touches only what this cycle touched, so a long backlog costs nothing per cycle.
   for (const cq of state.cqs) {

@@ -6,7 +6,8 @@
 // Both only run on the failure path; never-fit verdicts are cached per (pool, podSet shape).
 import type { CQState, NodeState, PodSetState, Pool, SchedulerState } from './internal-types.js';
 import type { Taint, Toleration } from './types.js';
-import { quotaNever, quotaNeverMessage, type Combo } from './flavor-assign.js';
+import { podSetCombos, quotaNever, quotaNeverMessage, type Combo } from './flavor-assign.js';
+import { findWorkload } from './state.js';
 import { poolFor } from './node-index.js';
 import { podTolerations } from './preemption.js';
 import { formatSelector, formatTaint, matchesNodeSelector, untoleratedTaint } from './node-matching.js';
@@ -179,4 +180,23 @@ export function firstViable(state: SchedulerState, cq: CQState, ps: PodSetState,
     if (!reasons.includes(why)) reasons.push(why);
   }
   return { never: `can never fit: ${reasons.join('; ')}` };
+}
+
+/**
+ * Why a queued workload can never be admitted as the cluster and its queue stand (its "can never
+ * fit" message), or undefined when it could be some day. Independent of current usage.
+ */
+export function workloadNeverFits(state: SchedulerState, namespace: string, name: string): string | undefined {
+  const ws = findWorkload(state, namespace, name);
+  const cq = ws?.cq;
+  if (!ws || !cq) return undefined;
+  const acc = new Map<number, number>();
+  for (const ps of ws.podSets) {
+    const combos = podSetCombos(state, cq, ps, acc);
+    if (!Array.isArray(combos)) return combos.message;
+    const v = firstViable(state, cq, ps, combos, acc);
+    if ('never' in v) return v.never;
+    for (const [k, a] of v.combo.usage) acc.set(k, (acc.get(k) ?? 0) + a);
+  }
+  return undefined;
 }

@@ -8,6 +8,7 @@ import { PREEMPT, podSetCombos, shortfallMessage } from './flavor-assign.js';
 import { available } from './quota.js';
 import { firstViable } from './diagnose.js';
 import { MinHeap } from './min-heap.js';
+import { keyOf } from './state.js';
 
 interface Release { t: number; usage: [number, number][] }
 
@@ -89,7 +90,7 @@ function explainQueue(state: SchedulerState, cq: CQState, now: number, tried: nu
       message = m;
     } else if (cq.strict && i > 0) {
       code = 'WaitingInQueue';
-      message = `waiting behind ${i} workload(s) in StrictFIFO ClusterQueue ${cq.name}; head ${head.key}: ${head.cycleReason?.message ?? 'pending'}`;
+      message = `waiting behind ${i} workload(s) in StrictFIFO ClusterQueue ${cq.name}; head ${keyOf(head)}: ${head.cycleReason?.message ?? 'pending'}`;
     } else {
       code = origIdx[i] >= tried ? 'NotYetConsidered' : 'WaitingInQueue';
       message = `waiting in ClusterQueue ${cq.name} behind ${i} workload(s)`;

@@ -1,9 +1,15 @@
 // Mutable working structures of the core, built from a snapshot. Dense numeric arrays indexed by
 // flavor×resource keep the hot path free of string hashing.
+import type { VictimSearchFailure } from './preemption.js';
+import type { NodeBucket } from './node-index.js';
+import type { WorkloadMix } from './fragmentation.js';
 import type { ClusterQueue, Node, PodSet, Taint, Toleration, Workload, ScheduleOptions } from './types.js';
 
 /** A (resource index, amount) pair; requests are kept sparse because pods name 2–4 resources. */
 export type SparseReq = [resIdx: number, amount: number][];
+
+/** Trie node of podSet shapes (see state.ts). */
+export interface ShapeTrie { next: Map<number, ShapeTrie>; leaf?: unknown }
 
 /** A flavor as the core sees it. */
 export interface FlavorInfo {
@@ -45,6 +51,8 @@ export interface CQState {
   borrowLimit: Float64Array;
   lendable: Float64Array;
   usage: Float64Array;
+  /** The last victim search of this queue that failed, and on which state version (see cycle.ts). */
+  lastFailedSearch: { ws: WlState; version: number; explain: boolean; result: VictimSearchFailure } | undefined;
   /** Pending workloads in queue order; admitted entries are compacted out after a cycle. */
   pending: WlState[];
   pendingDirty: boolean;
@@ -83,7 +91,6 @@ export interface PodSetState {
 
 /** A workload in the working state. */
 export interface WlState {
-  key: string;
   wl: Workload;
   seq: number;
   cq?: CQState;
@@ -102,7 +109,7 @@ export interface WlState {
   requeuedFromFailure?: string;
   /** Scratch for the current cycle. */
   cycleReason?: { code: string; message: string };
-  cycleAdmitted?: boolean;
+  cycleAdmitted: boolean;
 }
 
 /** A node in the working state. */
@@ -112,7 +119,16 @@ export interface NodeState {
   spec: Node;
   alloc: Float64Array;
   free: Float64Array;
+  /** Whole GPUs free (indices, sorted): devices with all their milli-GPU free. */
   gpuFree: number[];
+  /** Free milli-GPU per device (1000 = whole GPU free). */
+  devFree: Int32Array;
+  /** Index of the milli-GPU resource (−1 when the state has none). */
+  milliRes: number;
+  /** What-if copies of `free` / `devFree` for the victim search, valid while `scratchEpoch` is the search's. */
+  scratchFree: Float64Array | undefined;
+  scratchDev: Int32Array | undefined;
+  scratchEpoch: number;
   usable: boolean;
   ready: boolean;
   pools: Pool[];
@@ -124,8 +140,8 @@ export interface NodeState {
 export interface Pool {
   key: string;
   nodes: NodeState[];
-  gpuBuckets: Set<NodeState>[];
-  cpuBuckets: Set<NodeState>[];
+  gpuBuckets: NodeBucket[];
+  cpuBuckets: NodeBucket[];
 }
 
 /** The whole working state one or many admission cycles run on. */
@@ -134,6 +150,8 @@ export interface SchedulerState {
   resources: string[];
   resIdx: Map<string, number>;
   gpuRes: number;
+  /** Index of the milli-GPU (shared GPU slice) resource, −1 when none is used. */
+  milliRes: number;
   cpuRes: number;
   flavors: FlavorInfo[];
   flavorIdx: Map<string, number>;
@@ -142,7 +160,8 @@ export interface SchedulerState {
   cqs: CQState[];
   cqByName: Map<string, CQState>;
   cohorts: Map<string, CohortState>;
-  localQueues: Map<string, string>;
+  /** namespace → LocalQueue name → ClusterQueue name. */
+  localQueues: Map<string, Map<string, string>>;
   namespaces: Record<string, Record<string, string>>;
   priorityClasses: Map<string, number>;
   nodes: NodeState[];
@@ -154,14 +173,32 @@ export interface SchedulerState {
   pools: Map<string, Pool>;
   maxGpuBucket: number;
   maxCpuBucket: number;
-  workloads: Map<string, WlState>;
+  /** namespace → name → workload (complete once `unindexed` is folded in by findWorkload). */
+  workloads: Map<string, Map<string, WlState>>;
+  /** Workloads added since the index was last brought up to date. */
+  unindexed: WlState[];
+  /**
+   * Bumped whenever what a victim search sees changes (an admission, a release, a reservation or
+   * eviction, the end of a cycle that admitted): a failed search is reused while it is unchanged.
+   */
+  version: number;
+  /** Epoch of the nodes' what-if copies (see preemption.ts). */
+  scratchEpoch: number;
+  /** Reuse failed victim searches on an unchanged state (off only in tests comparing against the full search). */
+  searchMemo: boolean;
   unqueued: WlState[];
   pendingEvictions: { wl: WlState; message: string }[];
   seq: number;
   /** Workload and podSet shape signatures → small integers. */
   shapeIds: Map<string, number>;
+  /** Numeric trie over (count, resource, amount…) to the parsed shape of selector-free podSets. */
+  shapeTrie: ShapeTrie;
   /** Flavor combos per (podSet shape, queue): see flavor-assign.ts. */
   staticCombos: Map<number, unknown>;
+  /** Pod shapes asking for GPUs seen so far, for fragmentation-aware placement (fragmentation.ts). */
+  mix: WorkloadMix;
+  /** Scratch per-device array for fragmentation scores. */
+  scratchDev: Int32Array;
   /** Scratch array of length R (avoids allocating in hot loops). */
   scratchR: Float64Array;
 }

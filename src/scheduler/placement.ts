@@ -1,11 +1,21 @@
-// Node placement of a gang: filter (capacity incl. GPUs, nodeSelector, taints) and score by
-// walking the pool's capacity buckets. binpack = smallest free capacity that fits (highest
-// utilisation score), spread = largest free capacity (least allocated), topology = one node for the
-// whole podSet if any can hold it, else nodes with the most room first so the gang spans few nodes.
+// Node placement of a gang: filter (capacity incl. GPUs, nodeSelector, taints) and score.
+// binpack / spread walk the pool's capacity buckets (free GPUs, or free cores for CPU-only pods) from
+// "just enough" up (binpack) or from the top down (spread); in the first bucket with room they score
+// up to SCORE_WINDOW fitting nodes on every resource (node-score.ts) and take the fullest (binpack)
+// or emptiest (spread) after placement, lowest node index on ties. firstfit = the first node in
+// node-index order with room (what several published simulators call yarn-style); bestfit /
+// worstfit = the node left fullest / emptiest over every resource, among ALL nodes of the pool;
+// fgd = the node whose GPU fragmentation for the workload mix grows least (fragmentation.ts);
+// topology = one node for the whole podSet if any can hold it, else nodes with the most room first.
 import type { NodeState, PodAlloc, PodSetState, Pool, SchedulerState } from './internal-types.js';
 import type { PlacementStrategy, Toleration } from './types.js';
-import { allocatePod, podsThatFit, releasePod } from './node-index.js';
+import { allocatePod, podsThatFit, releasePod, type NodeBucket } from './node-index.js';
 import { matchesNodeSelector, toleratesAll } from './node-matching.js';
+import { remainingAfter } from './node-score.js';
+import { fragmentationDelta } from './fragmentation.js';
+
+/** Fitting nodes scored per pod in the first bucket with room (bounded like kube-scheduler's percentageOfNodesToScore). */
+const SCORE_WINDOW = 16;
 
 interface Ctx {
   state: SchedulerState;
@@ -14,7 +24,7 @@ interface Ctx {
   rejected: Set<NodeState>;
   useGpu: boolean;
   start: number;
-  buckets: Set<NodeState>[];
+  buckets: NodeBucket[];
 }
 
 function nodeOk(c: Ctx, n: NodeState): boolean {
@@ -35,7 +45,9 @@ function firstFit(c: Ctx, ascending: boolean, need: number, minStart: number): N
   const max = c.buckets.length - 1;
   const lo = Math.min(max, minStart);
   for (let b = ascending ? lo : max; ascending ? b <= max : b >= lo; b += ascending ? 1 : -1) {
-    for (const n of c.buckets[b]) {
+    const nodes = c.buckets[b].nodes;
+    for (let i = 0; i < nodes.length; i++) {
+      const n = nodes[i];
       if (c.rejected.has(n)) continue;
       if (podsThatFit(n, c.ps.req) < need) {
         // Within one placement free capacity only shrinks, so a single-pod miss is final.
@@ -46,6 +58,52 @@ function firstFit(c: Ctx, ascending: boolean, need: number, minStart: number): N
     }
   }
   return undefined;
+}
+
+/** binpack / spread for one pod: the first bucket (in walking order) with a fitting node, best of up to SCORE_WINDOW there. */
+function bucketScored(c: Ctx, ascending: boolean): NodeState | undefined {
+  const max = c.buckets.length - 1;
+  const lo = Math.min(max, c.start);
+  for (let b = ascending ? lo : max; ascending ? b <= max : b >= lo; b += ascending ? 1 : -1) {
+    const nodes = c.buckets[b].nodes;
+    let best: NodeState | undefined;
+    let bestScore = 0;
+    let seen = 0;
+    for (let i = 0; i < nodes.length && seen < SCORE_WINDOW; i++) {
+      const n = nodes[i];
+      if (c.rejected.has(n)) continue;
+      if (podsThatFit(n, c.ps.req) < 1) { c.rejected.add(n); continue; }
+      if (!nodeOk(c, n)) continue;
+      seen++;
+      const s = remainingAfter(n, c.ps.req, c.state.gpuRes);
+      if (!best || (ascending ? s < bestScore : s > bestScore)) { best = n; bestScore = s; }
+    }
+    if (best) return best;
+  }
+  return undefined;
+}
+
+/** firstfit / bestfit / worstfit / fgd for one pod: a scan of the whole pool in node-index order. */
+function scanned(c: Ctx, pool: Pool, strategy: 'firstfit' | 'bestfit' | 'worstfit' | 'fgd'): NodeState | undefined {
+  let best: NodeState | undefined;
+  let bestScore = 0;
+  let bestFrag = 0;
+  const nodes = pool.nodes;
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i];
+    if (c.rejected.has(n)) continue;
+    if (podsThatFit(n, c.ps.req) < 1) { c.rejected.add(n); continue; }
+    if (!nodeOk(c, n)) continue;
+    if (strategy === 'firstfit') return n;
+    const s = remainingAfter(n, c.ps.req, c.state.gpuRes);
+    if (strategy === 'fgd') {
+      const f = fragmentationDelta(c.state, n, c.ps.req, c.ps.gpuPerPod);
+      if (!best || f < bestFrag || (f === bestFrag && s < bestScore)) { best = n; bestScore = s; bestFrag = f; }
+      continue;
+    }
+    if (!best || (strategy === 'bestfit' ? s < bestScore : s > bestScore)) { best = n; bestScore = s; }
+  }
+  return best;
 }
 
 /** Place every pod of a podSet or none: returns the allocations, or undefined after rolling back. */
@@ -67,18 +125,21 @@ export function placePodSet(
     if (whole) { place(c, whole, remaining, out); return out; }
     const max = c.buckets.length - 1;
     for (let b = max; b >= Math.min(start, max) && remaining > 0; b--) {
-      for (const n of c.buckets[b]) {
+      const nodes = c.buckets[b].nodes;
+      for (let i = 0; i < nodes.length; i++) {
+        const n = nodes[i];
         const k = Math.min(remaining, podsThatFit(n, ps.req));
         if (k <= 0 || !nodeOk(c, n)) continue;
         place(c, n, k, out);
+        // The node moved to a lower bucket (walked later, as a Set would): stay on this index.
+        if (nodes[i] !== n) i--;
         remaining -= k;
         if (remaining === 0) break;
       }
     }
   } else {
-    const ascending = strategy !== 'spread';
     while (remaining > 0) {
-      const n = firstFit(c, ascending, 1, start);
+      const n = strategy === 'binpack' || strategy === 'spread' || strategy === 'topology' ? bucketScored(c, strategy !== 'spread') : scanned(c, pool, strategy);
       if (!n) break;
       place(c, n, 1, out);
       remaining--;

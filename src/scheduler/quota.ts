@@ -61,8 +61,34 @@ export function dominantShare(state: SchedulerState, cq: CQState, extra?: [numbe
     if (extra) for (let j = 0; j < extra.length; j++) if (extra[j][0] === key) u += extra[j][1];
     if (u > cq.nominal[key]) borrowed[key % R] += u - cq.nominal[key];
   }
+  return shareOfBorrowed(state, co, cq);
+}
+
+/** `dominantShare` of the queue with the given admitted parts taken away (allocation-free form for the victim search). */
+export function dominantShareWithout(state: SchedulerState, cq: CQState, parts: { usage: [number, number][] }[]): number {
+  const co = cq.cohort;
+  if (!co) return 0;
+  const R = state.R;
+  const borrowed = state.scratchR;
+  borrowed.fill(0);
+  const keys = cq.quotaKeys;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i];
+    let u = cq.usage[key];
+    for (let p = 0; p < parts.length; p++) {
+      const usage = parts[p].usage;
+      for (let j = 0; j < usage.length; j++) if (usage[j][0] === key) u -= usage[j][1];
+    }
+    if (u > cq.nominal[key]) borrowed[key % R] += u - cq.nominal[key];
+  }
+  return shareOfBorrowed(state, co, cq);
+}
+
+/** The weighted dominant share from `state.scratchR` (borrowed per resource). */
+function shareOfBorrowed(state: SchedulerState, co: CohortState, cq: CQState): number {
+  const borrowed = state.scratchR;
   let worst = 0;
-  for (let r = 0; r < R; r++) {
+  for (let r = 0; r < state.R; r++) {
     if (borrowed[r] <= 0) continue;
     const denom = co.lendablePerResource[r];
     const ratio = denom > 0 ? borrowed[r] / denom : Infinity;

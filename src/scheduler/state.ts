@@ -1,11 +1,12 @@
 // Builds the working state from a snapshot and keeps it current as workloads arrive, finish or
 // are evicted. `schedule()` builds it once per call; the simulator builds it once per run.
-import type { CQState, NodeState, PodSetAdmission, SchedulerState, WlState } from './internal-types.js';
-import type { ScheduleOptions, SchedulerSnapshot, Workload } from './types.js';
+import type { CQState, NodeState, PodSetAdmission, PodSetState, SchedulerState, ShapeTrie, SparseReq, WlState } from './internal-types.js';
+import type { PodSet, ScheduleOptions, SchedulerSnapshot, Workload } from './types.js';
 import { addUsage, buildCohort } from './quota.js';
-import { allocateRecordedPod, cpuBucketOf, gpuBucketOf, releasePod } from './node-index.js';
+import { allocateRecordedPod, cpuBucketOf, gpuBucketOf, MILLI, releasePod } from './node-index.js';
 import { matchesLabelSelector } from './node-matching.js';
 import { insertSorted, queueComparator } from './queue-order.js';
+import { emptyMix, recordShape } from './fragmentation.js';
 
 /** Fill in option defaults. */
 export function resolveOptions(o: ScheduleOptions = {}): SchedulerState['options'] {
@@ -18,12 +19,35 @@ export function resolveOptions(o: ScheduleOptions = {}): SchedulerState['options
     meanDurationMs: o.meanDurationMs ?? {},
     explain: o.explain ?? true,
     gpuResource: o.gpuResource ?? 'nvidia.com/gpu',
+    gpuMilliResource: o.gpuMilliResource ?? GPU_MILLI,
   };
 }
+
+/** Default resource name of a shared GPU slice, in milli-GPU. */
+export const GPU_MILLI = 'capstan.dev/gpu-milli';
 
 /** `namespace/name`, the workload's identity inside the core. */
 export function workloadKey(namespace: string, name: string): string {
   return `${namespace}/${name}`;
+}
+
+/** `namespace/name` of a workload in the state (built on demand: only messages need it). */
+export function keyOf(ws: WlState): string {
+  return `${ws.wl.namespace}/${ws.wl.name}`;
+}
+
+/** The workload of that namespace and name in the state, if any. */
+export function findWorkload(state: SchedulerState, namespace: string, name: string): WlState | undefined {
+  // The name index is built on the first lookup: a one-shot schedule() never needs it.
+  if (state.unindexed.length > 0) {
+    for (const ws of state.unindexed) {
+      let inNs = state.workloads.get(ws.wl.namespace);
+      if (!inNs) { inNs = new Map(); state.workloads.set(ws.wl.namespace, inNs); }
+      inNs.set(ws.wl.name, ws);
+    }
+    state.unindexed = [];
+  }
+  return state.workloads.get(namespace)?.get(name);
 }
 
 function collectResources(snap: SchedulerSnapshot, gpu: string): string[] {
@@ -41,7 +65,7 @@ function buildCQs(state: SchedulerState, snap: SchedulerSnapshot): void {
     const cq: CQState = {
       idx: state.cqs.length, name: spec.name, spec, groups: [], groupOfResource: new Int32Array(R).fill(-1),
       has: new Uint8Array(size), quotaKeys: [], nominal: new Float64Array(size), borrowLimit: new Float64Array(size),
-      lendable: new Float64Array(size), usage: new Float64Array(size), pending: [], pendingDirty: false, admittedSet: new Set(),
+      lendable: new Float64Array(size), usage: new Float64Array(size), lastFailedSearch: undefined, pending: [], pendingDirty: false, admittedSet: new Set(),
       weight: spec.fairSharing?.weight ?? 1, strict: (spec.queueingStrategy ?? 'BestEffortFIFO') === 'StrictFIFO',
       stopped: (spec.stopPolicy ?? 'None') !== 'None',
     };
@@ -79,9 +103,11 @@ function buildNodes(state: SchedulerState, snap: SchedulerSnapshot): void {
     for (const r in spec.allocatable) alloc[state.resIdx.get(r) as number] = spec.allocatable[r];
     const ready = spec.ready !== false;
     const gpus = state.gpuRes >= 0 ? alloc[state.gpuRes] : 0;
+    if (state.milliRes >= 0 && spec.allocatable[state.options.gpuMilliResource] === undefined) alloc[state.milliRes] = gpus * MILLI;
     const node: NodeState = {
       idx: state.nodes.length, name: spec.name, spec, alloc, free: alloc.slice(),
-      gpuFree: Array.from({ length: gpus }, (_, i) => i), usable: ready && !spec.unschedulable, ready, pools: [], gpuBucket: 0, cpuBucket: 0,
+      gpuFree: Array.from({ length: gpus }, (_, i) => i), devFree: new Int32Array(gpus).fill(MILLI), milliRes: state.milliRes, scratchFree: undefined, scratchDev: undefined, scratchEpoch: 0,
+      usable: ready && !spec.unschedulable, ready, pools: [], gpuBucket: 0, cpuBucket: 0,
     };
     state.maxGpuBucket = Math.max(state.maxGpuBucket, gpus);
     state.maxCpuBucket = Math.max(state.maxCpuBucket, Math.floor(alloc[state.cpuRes] / 1000));
@@ -102,13 +128,18 @@ export function createSchedulerState(snap: SchedulerSnapshot, options?: Schedule
   const resources = collectResources(snap, opts.gpuResource);
   const resIdx = new Map(resources.map((r, i) => [r, i]));
   const state: SchedulerState = {
-    options: opts, resources, resIdx, gpuRes: resIdx.get(opts.gpuResource) as number, cpuRes: resIdx.get('cpu') as number,
+    options: opts, resources, resIdx, gpuRes: resIdx.get(opts.gpuResource) as number, milliRes: resIdx.get(opts.gpuMilliResource) ?? -1, cpuRes: resIdx.get('cpu') as number,
     flavors: [], flavorIdx: new Map(), R: resources.length, cqs: [], cqByName: new Map(), cohorts: new Map(),
-    localQueues: new Map(snap.localQueues.map((lq) => [workloadKey(lq.namespace, lq.name), lq.clusterQueue])),
+    localQueues: new Map(),
     namespaces: snap.namespaces ?? {}, priorityClasses: new Map((snap.priorityClasses ?? []).map((p) => [p.name, p.value])),
     nodes: [], nodeByName: new Map(), unusableNodes: [], neverFit: new Map(), pools: new Map(), maxGpuBucket: 0, maxCpuBucket: 0,
-    workloads: new Map(), unqueued: [], pendingEvictions: [], seq: 0, shapeIds: new Map(), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
+    workloads: new Map(), unindexed: [], unqueued: [], version: 0, scratchEpoch: 0, searchMemo: true, pendingEvictions: [], seq: 0, shapeIds: new Map(), shapeTrie: { next: new Map() }, mix: emptyMix(), scratchDev: new Int32Array(16), staticCombos: new Map(), scratchR: new Float64Array(resources.length),
   };
+  for (const lq of snap.localQueues) {
+    let inNs = state.localQueues.get(lq.namespace);
+    if (!inNs) { inNs = new Map(); state.localQueues.set(lq.namespace, inNs); }
+    inNs.set(lq.name, lq.clusterQueue);
+  }
   for (const rf of snap.resourceFlavors) {
     state.flavorIdx.set(rf.name, state.flavors.length);
     state.flavors.push({ idx: state.flavors.length, name: rf.name, nodeLabels: rf.nodeLabels, nodeTaints: rf.nodeTaints, tolerations: rf.tolerations, missing: false });
@@ -134,30 +165,61 @@ function intern(state: SchedulerState, shape: string): number {
   return id;
 }
 
+/** What equal podSet shapes share: the sparse requests, the signature and its interned id. */
+interface ParsedShape { req: SparseReq; shape: string; shapeId: number; gpuPerPod: number }
+
+// Shapes without selectors or tolerations are found through a trie of numbers (count, then resource
+// index and amount pairs), so building the state for 50k workloads allocates no signature strings.
+function parsePodSetShape(state: SchedulerState, spec: PodSet): ParsedShape {
+  const plain = !spec.nodeSelector && !spec.tolerations;
+  let node: ShapeTrie = state.shapeTrie;
+  if (plain) {
+    node = trieStep(node, spec.count);
+    for (const r in spec.requests) {
+      const a = spec.requests[r];
+      if (a > 0) node = trieStep(trieStep(node, state.resIdx.get(r) as number), a);
+    }
+    if (node.leaf) return node.leaf as ParsedShape;
+  }
+  const req: SparseReq = [];
+  let shape = `${spec.count}x`;
+  for (const r in spec.requests) {
+    const a = spec.requests[r];
+    if (a > 0) { const ri = state.resIdx.get(r) as number; req.push([ri, a]); shape += `${ri}:${a},`; }
+  }
+  if (!plain) shape += JSON.stringify([spec.nodeSelector, spec.tolerations]);
+  const parsed: ParsedShape = { req, shape, shapeId: intern(state, shape), gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
+  if (plain) node.leaf = parsed;
+  return parsed;
+}
+
+function trieStep(node: ShapeTrie, k: number): ShapeTrie {
+  let next = node.next.get(k);
+  if (!next) { next = { next: new Map() }; node.next.set(k, next); }
+  return next;
+}
+
 function parseWorkload(state: SchedulerState, w: Workload): WlState {
   const prio = w.priority ?? (w.priorityClassName ? state.priorityClasses.get(w.priorityClassName) : undefined) ?? 0;
+  const podSets: PodSetState[] = [];
+  for (let i = 0; i < w.podSets.length; i++) {
+    const spec = w.podSets[i];
+    const p = parsePodSetShape(state, spec);
+    podSets.push({ spec, count: spec.count, req: p.req, shape: p.shape, shapeId: p.shapeId, gpuPerPod: p.gpuPerPod });
+  }
   const ws: WlState = {
-    key: workloadKey(w.namespace, w.name), wl: w, seq: state.seq++, priority: prio, created: w.creationTimestamp,
-    durationMs: w.expectedDurationMs, shapeId: 0, evicting: w.status?.evicting === true, admittedAt: w.status?.admittedAt,
-    podSets: w.podSets.map((spec) => {
-      const req: [number, number][] = [];
-      let shape = `${spec.count}x`;
-      for (const r in spec.requests) {
-        const a = spec.requests[r];
-        if (a > 0) { const ri = state.resIdx.get(r) as number; req.push([ri, a]); shape += `${ri}:${a},`; }
-      }
-      if (spec.nodeSelector || spec.tolerations) shape += JSON.stringify([spec.nodeSelector, spec.tolerations]);
-      return { spec, count: spec.count, req, shape, shapeId: intern(state, shape), gpuPerPod: state.gpuRes >= 0 ? (spec.requests[state.options.gpuResource] ?? 0) : 0 };
-    }),
+    wl: w, seq: state.seq++, cq: undefined, unqueuedReason: undefined, priority: prio, created: w.creationTimestamp,
+    durationMs: w.expectedDurationMs, podSets, admitted: undefined, admittedAt: w.status?.admittedAt, evicting: w.status?.evicting === true,
+    shapeId: podSets.length === 1 ? podSets[0].shapeId : intern(state, podSets.map((p) => p.shape).join(';')),
+    requeuedFromFailure: undefined, cycleReason: undefined, cycleAdmitted: false,
   };
-  ws.shapeId = ws.podSets.length === 1 ? ws.podSets[0].shapeId : intern(state, ws.podSets.map((p) => p.shape).join(';'));
-  const cqName = state.localQueues.get(workloadKey(w.namespace, w.queueName));
+  const cqName = state.localQueues.get(w.namespace)?.get(w.queueName);
   const cq = cqName === undefined ? undefined : state.cqByName.get(cqName);
   if (!cq) {
     ws.unqueuedReason = { code: 'QueueNotFound', message: cqName === undefined
       ? `LocalQueue ${w.queueName} not found in namespace ${w.namespace}`
       : `ClusterQueue ${cqName} (from LocalQueue ${w.queueName}) not found` };
-  } else if (!matchesLabelSelector(state.namespaces[w.namespace] ?? {}, cq.spec.namespaceSelector)) {
+  } else if (cq.spec.namespaceSelector && !matchesLabelSelector(state.namespaces[w.namespace] ?? {}, cq.spec.namespaceSelector)) {
     ws.unqueuedReason = { code: 'NamespaceNotAllowed', message: `namespace ${w.namespace} is not selected by ClusterQueue ${cq.name}'s namespaceSelector` };
   } else ws.cq = cq;
   return ws;
@@ -201,13 +263,15 @@ function applyRecordedAdmission(state: SchedulerState, ws: WlState, cq: CQState)
   }
   ws.admitted = parts;
   cq.admittedSet.add(ws);
+  state.version++;
   return true;
 }
 
 /** Add a workload (pending or already admitted) to the state. */
 export function addWorkload(state: SchedulerState, w: Workload, unsorted = false): WlState {
   const ws = parseWorkload(state, w);
-  state.workloads.set(ws.key, ws);
+  if (state.options.placement === 'fgd') for (const ps of ws.podSets) recordShape(state, ps.req, ps.count);
+  state.unindexed.push(ws);
   if (!ws.cq) {
     state.unqueued.push(ws);
     return ws;
@@ -233,13 +297,14 @@ export function releaseAdmission(state: SchedulerState, ws: WlState): void {
     if (ps) for (const pod of part.pods) releasePod(state, pod.node, ps.req, pod.gpus);
   }
   ws.cq.admittedSet.delete(ws);
+  state.version++;
   ws.admitted = undefined;
   ws.admittedAt = undefined;
 }
 
 /** A workload finished or was deleted: free its resources and forget it. */
 export function removeWorkload(state: SchedulerState, namespace: string, name: string): void {
-  const ws = state.workloads.get(workloadKey(namespace, name));
+  const ws = findWorkload(state, namespace, name);
   if (!ws) return;
   if (ws.admitted) releaseAdmission(state, ws);
   else if (!ws.cq) state.unqueued = state.unqueued.filter((u) => u !== ws);
@@ -247,14 +312,30 @@ export function removeWorkload(state: SchedulerState, namespace: string, name: s
     const i = ws.cq.pending.indexOf(ws);
     if (i >= 0) ws.cq.pending.splice(i, 1);
   }
-  state.workloads.delete(ws.key);
+  state.workloads.get(namespace)?.delete(name); // findWorkload above indexed everything
 }
 
 /** Evict an admitted workload (preempted or node failure) and put it back in its queue. */
 export function evictWorkload(state: SchedulerState, namespace: string, name: string): void {
-  const ws = state.workloads.get(workloadKey(namespace, name));
+  const ws = findWorkload(state, namespace, name);
   if (!ws || !ws.admitted || !ws.cq) return;
   releaseAdmission(state, ws);
   ws.evicting = false;
   insertSorted(ws.cq.pending, ws, queueComparator(state.options.queueOrder));
+}
+
+/**
+ * Change a workload's priority (the simulator's shortest-remaining-time-first keeps priority =
+ * −remaining time). A pending workload moves to its new place in the queue; an admitted one is
+ * re-ranked as a preemption candidate.
+ */
+export function setWorkloadPriority(state: SchedulerState, namespace: string, name: string, priority: number): void {
+  const ws = findWorkload(state, namespace, name);
+  if (!ws || ws.priority === priority) return;
+  const cq = ws.cq;
+  const at = !ws.admitted && cq ? cq.pending.indexOf(ws) : -1;
+  if (at >= 0) (cq as CQState).pending.splice(at, 1);
+  ws.priority = priority;
+  if (at >= 0) insertSorted((cq as CQState).pending, ws, queueComparator(state.options.queueOrder));
+  state.version++;
 }

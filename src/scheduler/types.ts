@@ -178,8 +178,12 @@ export interface SchedulerSnapshot {
   workloads: Workload[];
 }
 
-/** Placement scoring: pack nodes full, spread load, or keep a gang on as few nodes as possible. */
-export type PlacementStrategy = 'binpack' | 'spread' | 'topology';
+/**
+ * Placement scoring: pack nodes full, spread load, keep a gang on as few nodes as possible, the first
+ * node by index with room, the node left fullest / emptiest over every resource (scanning all), or
+ * the least GPU fragmentation for the workload mix (see fragmentation.ts).
+ */
+export type PlacementStrategy = 'binpack' | 'spread' | 'topology' | 'firstfit' | 'bestfit' | 'worstfit' | 'fgd';
 
 /** Order inside a ClusterQueue: Kueue's priority-then-FIFO, plain FIFO, or shortest-declared-job-first. */
 export type QueueOrder = 'priority' | 'fifo' | 'sjf';
@@ -200,6 +204,11 @@ export interface ScheduleOptions {
   explain?: boolean;
   /** Name of the GPU extended resource whose indices are assigned. Default nvidia.com/gpu. */
   gpuResource?: string;
+  /**
+   * Resource of a shared GPU slice in milli-GPU (1–999 per pod, on ONE device shared with other
+   * slices). Default capstan.dev/gpu-milli. Nodes offer 1000 per GPU unless they declare it.
+   */
+  gpuMilliResource?: string;
 }
 
 /** Stable reason codes for a pending workload (Kueue-style PascalCase). */

@@ -2,6 +2,7 @@
  * The HTTP API server: authentication, the resource routes, discovery, OpenAPI, health and
  * metrics, with every error rendered as a Kubernetes Status.
  */
+import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { parseAllDocuments } from 'yaml';
@@ -10,8 +11,10 @@ import type { KindRegistry } from '../api/kind-registry.js';
 import { buildOpenApi } from '../api/openapi.js';
 import type { LocalClient } from '../client/local-client.js';
 import { ApiMetrics } from './api-metrics.js';
-import type { Authorizer, Subject, TokenAuthenticator } from './auth.js';
-import { sendError } from './http-errors.js';
+import type { AuditLog, AuditRecord } from './audit-log.js';
+import { CSRF_COOKIE, CSRF_HEADER, parseCookies, registerAuthRoutes, SESSION_COOKIE, type AuthRouteDeps } from './auth-routes.js';
+import { TokenAuthenticator, type Authorizer, type Subject } from './auth.js';
+import { clientErrorHandler, sendError } from './http-errors.js';
 import { actionForRequest } from './path-authorization.js';
 import { registerResourceRoutes } from './resource-routes.js';
 
@@ -29,9 +32,34 @@ export interface ApiServerDeps {
   plugins?: Array<(app: FastifyInstance) => void | Promise<void>>;
   /** Readiness beyond "listening" (e.g. controllers synced). */
   isReady?: () => boolean;
+  /** Serve /metrics without a token. */
+  metricsPublic?: boolean;
+  /** Users, sessions, tokens and the audit log (the /auth routes); without it only tokens authenticate and nothing is audited. */
+  tenancy?: Omit<AuthRouteDeps, 'client' | 'kinds' | 'subjectOf' | 'auditBase'>;
 }
 
-const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version', '/metrics', '/openapi/v3']);
+const PUBLIC_PATHS = new Set(['/healthz', '/readyz', '/livez', '/version', '/openapi/v3', '/auth/login']);
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+const CORRELATION_HEADER = 'x-capstan-correlation-id';
+
+/** What the server keeps on a request. */
+interface RequestState {
+  startedAt: bigint;
+  subject?: Subject;
+  correlationId: string;
+  /** Details a handler adds to the request's audit record (kind, uid, spec diff). */
+  audit?: Partial<AuditRecord>;
+}
+
+/** The per-request state (subject, correlation id, audit details). */
+export function requestState(req: FastifyRequest): RequestState {
+  return req as unknown as RequestState;
+}
+
+/** Whether a path is served without credentials. */
+export function isPublicPath(path: string, metricsPublic: boolean): boolean {
+  return PUBLIC_PATHS.has(path) || path === '/' || path === '/ui' || path.startsWith('/ui/') || path.startsWith('/assets/') || (metricsPublic && path === '/metrics');
+}
 
 /** Builds (but does not start) the fastify app. */
 export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstance> {
@@ -44,6 +72,8 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     // Errors fastify raises before routing (a URL that is not valid percent-encoding, ...)
     // are answered as Status like everything else.
     frameworkErrors: (err, req, reply) => sendError(err, req, reply, deps.log),
+    // ...and so are requests node's parser refuses (bad Content-Length, chunking, a cut body).
+    clientErrorHandler: clientErrorHandler(deps.log),
     routerOptions: { ignoreTrailingSlash: true, maxParamLength: 300 },
   });
 
@@ -65,13 +95,17 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     }
   });
 
-  app.addHook('onRequest', async (req) => {
-    (req as FastifyRequest & { startedAt: bigint }).startedAt = process.hrtime.bigint();
+  const audit: AuditLog | undefined = deps.tenancy?.audit;
+  app.addHook('onRequest', async (req, reply) => {
+    const st = requestState(req);
+    st.startedAt = process.hrtime.bigint();
+    const given = req.headers[CORRELATION_HEADER];
+    st.correlationId = typeof given === 'string' && /^[A-Za-z0-9._:-]{1,64}$/.test(given) ? given : randomUUID();
+    reply.header(CORRELATION_HEADER, st.correlationId);
     const path = req.url.split('?')[0];
-    if (PUBLIC_PATHS.has(path) || path === '/' || path.startsWith('/ui') || path.startsWith('/assets/')) return;
-    const subject = await deps.authenticator.authenticate(req.headers.authorization);
-    if (!subject) throw new ApiError('Unauthorized', req.headers.authorization ? 'the bearer token is not valid' : 'a bearer token is required (Authorization: Bearer <token>)');
-    (req as FastifyRequest & { subject: Subject }).subject = subject;
+    if (isPublicPath(path, deps.metricsPublic ?? false)) return;
+    st.subject = await authenticateRequest(req, deps.authenticator);
+    const subject = st.subject;
     const q = req.query as Record<string, string | undefined> | undefined;
     const action = actionForRequest(req.method, path, q?.watch === 'true' || q?.watch === '1');
     // A scoped token names resources: routes outside the resource tree are not among them.
@@ -81,11 +115,16 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
       if (!d.allowed) throw new ApiError('Forbidden', `${action.verb} ${action.resource}${action.subresource ? `/${action.subresource}` : ''} is forbidden: ${d.reason ?? 'not allowed'}`);
     }
   });
+  app.addHook('onError', async (req, _reply, err) => {
+    const st = requestState(req);
+    st.audit = { ...st.audit, message: err.message.slice(0, 500) };
+  });
   app.addHook('onResponse', async (req, reply) => {
     const route = req.routeOptions.url ?? 'unmatched';
-    const started = (req as FastifyRequest & { startedAt?: bigint }).startedAt;
+    const st = requestState(req);
     metrics.requests.inc({ route, verb: req.method, code: String(reply.statusCode) });
-    if (started) metrics.duration.observe({ route, verb: req.method }, Number(process.hrtime.bigint() - started) / 1e9);
+    if (st.startedAt) metrics.duration.observe({ route, verb: req.method }, Number(process.hrtime.bigint() - st.startedAt) / 1e9);
+    if (audit && !SAFE_METHODS.has(req.method) && req.url.startsWith('/apis/')) audit.record(auditRecordOf(req, reply.statusCode));
   });
   app.setErrorHandler((err, req, reply) => sendError(err, req, reply, deps.log));
   app.setNotFoundHandler((req, reply) => {
@@ -99,7 +138,11 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     return 'ok';
   });
   app.get('/version', async () => ({ version: deps.version, node: process.version }));
-  app.get('/metrics', async (_req, reply) => {
+  app.get('/metrics', async (req, reply) => {
+    const s = requestState(req).subject;
+    if (s && !deps.metricsPublic && !(await deps.authorizer.authorize(s, { verb: 'get', resource: 'capstan.dev/nodes' })).allowed) {
+      throw new ApiError('Forbidden', 'metrics are for cluster viewers and admins (or start the server with --metrics-public)');
+    }
     reply.header('content-type', metrics.registry.contentType);
     return metrics.registry.metrics();
   });
@@ -133,6 +176,15 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     };
   });
   registerResourceRoutes(app, { client: deps.client, kinds: deps.kinds, authorizer: deps.authorizer, log: deps.log });
+  if (deps.tenancy) {
+    registerAuthRoutes(app, {
+      ...deps.tenancy,
+      client: deps.client,
+      kinds: deps.kinds,
+      subjectOf: (req) => requestState(req).subject,
+      auditBase: (req) => ({ time: new Date().toISOString(), source: sourceOf(req), correlationId: requestState(req).correlationId }),
+    });
+  }
   for (const plugin of deps.plugins ?? []) await plugin(app);
   return app;
 }
@@ -145,4 +197,56 @@ function parseJson(text: string, done: (err: Error | null, body?: unknown) => vo
   } catch (err) {
     done(badRequest(`invalid JSON: ${(err as Error).message}`, 'body'));
   }
+}
+
+/**
+ * The subject of a request: a bearer token, else the session cookie (whose writes must carry the
+ * CSRF header matching the CSRF cookie). Throws 401 with WWW-Authenticate (via the Status
+ * mapping) naming why, never quoting the credential.
+ */
+async function authenticateRequest(req: FastifyRequest, authenticator: TokenAuthenticator): Promise<Subject> {
+  let token = TokenAuthenticator.bearer(req.headers.authorization);
+  if (req.headers.authorization && token === undefined) throw new ApiError('Unauthorized', 'the Authorization header must be "Bearer <token>"');
+  if (token === undefined) {
+    const cookies = parseCookies(req.headers.cookie);
+    token = cookies[SESSION_COOKIE] || undefined;
+    if (token === undefined) throw new ApiError('Unauthorized', 'a bearer token is required (Authorization: Bearer <token>), or sign in');
+    if (!SAFE_METHODS.has(req.method)) {
+      const csrf = req.headers[CSRF_HEADER];
+      if (typeof csrf !== 'string' || !cookies[CSRF_COOKIE] || csrf !== cookies[CSRF_COOKIE]) throw new ApiError('Forbidden', `a signed-in write must carry the ${CSRF_HEADER} header (the ${CSRF_COOKIE} cookie's value)`);
+    }
+  }
+  const r = await authenticator.authenticateToken(token);
+  if (!r) throw new ApiError('Unauthorized', 'the bearer token is not valid');
+  if ('error' in r) throw new ApiError('Unauthorized', r.error);
+  return r.subject;
+}
+
+/** Where a request came from: the socket's address, and X-Forwarded-For when a proxy set it. */
+function sourceOf(req: FastifyRequest): string {
+  const fwd = req.headers['x-forwarded-for'];
+  return typeof fwd === 'string' && fwd.length <= 200 ? `${req.ip} (forwarded for ${fwd})` : req.ip;
+}
+
+/** The audit record of a finished mutation under /apis/. */
+function auditRecordOf(req: FastifyRequest, code: number): AuditRecord {
+  const st = requestState(req);
+  const path = req.url.split('?')[0];
+  const action = actionForRequest(req.method, path, false);
+  const outcome: AuditRecord['outcome'] = code < 400 ? 'success' : code === 401 || code === 403 ? 'denied' : 'failure';
+  return {
+    time: new Date().toISOString(),
+    user: st.subject?.name ?? 'system:anonymous',
+    ...(st.subject?.token ? { tokenId: st.subject.token.name } : {}),
+    verb: action?.verb ?? req.method.toLowerCase(),
+    resource: action?.resource ?? '',
+    ...(action?.namespace ? { namespace: action.namespace } : {}),
+    ...(action?.name ? { name: action.name } : {}),
+    ...(action?.subresource ? { subresource: action.subresource } : {}),
+    source: sourceOf(req),
+    outcome,
+    code,
+    correlationId: st.correlationId,
+    ...st.audit,
+  };
 }

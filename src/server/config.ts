@@ -8,6 +8,9 @@ import { join, resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { z } from 'zod';
 
+/** A boolean from a flag (true/false) or an environment variable ("true"/"1", "false"/"0"). */
+const envBool = () => z.preprocess((v) => (v === 'false' || v === '0' ? false : v === 'true' || v === '1' ? true : v), z.boolean());
+
 const configSchema = z
   .object({
     host: z.string().default('127.0.0.1'),
@@ -21,11 +24,25 @@ const configSchema = z
     maxBodyBytes: z.coerce.number().int().min(1024).default(3 * 1024 * 1024),
     eventRetention: z.coerce.number().int().min(1000).default(100_000),
     demo: z.boolean().default(false),
+    /** Serve /metrics without a token. */
+    metricsPublic: envBool().default(false),
+    /** Dashboard sessions last this long. */
+    sessionTtlHours: z.coerce.number().min(0.1).max(24 * 30).default(12),
+    /** Mark cookies Secure (set when the server is reached over TLS). */
+    secureCookies: envBool().default(false),
+    /** Audit records older than this are deleted. */
+    auditRetentionDays: z.coerce.number().int().min(1).max(3650).default(90),
+    /** Keep the audit log (off only to measure its cost: bench:auth). */
+    audit: envBool().default(true),
   })
   .strict();
 
-/** The parsed, frozen server configuration. */
-export type ServerConfig = Readonly<z.infer<typeof configSchema>>;
+/**
+ * The parsed, frozen server configuration, plus the process environment captured once here
+ * (`environment`): what modules pass on to child processes (PATH, HOME, ...) and the settings of
+ * their own that come from the environment (S3, cache size). Nothing below reads process.env.
+ */
+export type ServerConfig = Readonly<z.infer<typeof configSchema> & { environment: Readonly<Record<string, string | undefined>> }>;
 
 const ENV: Record<string, keyof z.input<typeof configSchema>> = {
   CAPSTAN_HOST: 'host',
@@ -36,10 +53,15 @@ const ENV: Record<string, keyof z.input<typeof configSchema>> = {
   CAPSTAN_ADMIN_TOKEN: 'adminToken',
   CAPSTAN_LOG_LEVEL: 'logLevel',
   CAPSTAN_MAX_BODY_BYTES: 'maxBodyBytes',
+  CAPSTAN_METRICS_PUBLIC: 'metricsPublic',
+  CAPSTAN_SESSION_TTL_HOURS: 'sessionTtlHours',
+  CAPSTAN_SECURE_COOKIES: 'secureCookies',
+  CAPSTAN_AUDIT_RETENTION_DAYS: 'auditRetentionDays',
+  CAPSTAN_AUDIT: 'audit',
 };
 
 /** Merges the sources in precedence order and validates; errors name the setting. */
-export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, configFile?: string): ServerConfig {
+export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.ProcessEnv, configFile?: string, inherited: NodeJS.ProcessEnv = process.env): ServerConfig {
   let fromFile: Record<string, unknown> = {};
   if (configFile) {
     const parsed = parseYaml(readFileSync(configFile, 'utf8')) as unknown;
@@ -53,7 +75,7 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
     const msg = res.error.issues.map((i) => `${i.path.join('.') || '(config)'}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${msg}`);
   }
-  return Object.freeze({ ...res.data, dataDir: resolve(res.data.dataDir) });
+  return Object.freeze({ ...res.data, dataDir: resolve(res.data.dataDir), environment: Object.freeze({ ...inherited }) });
 }
 
 /** The configuration as it may be printed: secrets redacted. */

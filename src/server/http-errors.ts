@@ -1,7 +1,10 @@
 /** Maps whatever a request handler throws, including fastify's own errors, to a Status reply. */
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { ApiError } from '../api/errors.js';
+import { ApiError, type StatusReason } from '../api/errors.js';
+import { describeFramingError } from '../api/http-framing-errors.js';
 
 /** Fastify's error codes that are the client's fault, and the Status reason for each. */
 const FASTIFY_CODES: Record<string, ApiError['reason']> = {
@@ -44,4 +47,25 @@ export function sendError(err: unknown, req: FastifyRequest, reply: FastifyReply
   if (apiErr.details?.retryAfterSeconds) headers['retry-after'] = String(apiErr.details.retryAfterSeconds);
   if (apiErr.code >= 500) req.log?.error?.({ reason: apiErr.reason }, apiErr.message);
   reply.code(apiErr.code).headers(headers).send(apiErr.toStatus());
+}
+
+const FRAMING_REASONS: Record<number, StatusReason> = { 400: 'BadRequest', 408: 'RequestTimeout', 431: 'RequestHeaderFieldsTooLarge' };
+
+/**
+ * node:http's `clientError` (a request its parser refused: a negative or repeated Content-Length,
+ * bad chunking, a body cut short, a head too large or too slow) answered as a Status, like every
+ * other error, on a connection that is then closed. Fastify's `clientErrorHandler` option.
+ */
+export function clientErrorHandler(log: Logger): (err: Error & { code?: string; reason?: string }, socket: Socket) => void {
+  return (err, socket) => {
+    const problem = describeFramingError(err);
+    if (socket.destroyed) return;
+    if (!problem) return void socket.destroy();
+    log.debug({ code: err.code, reason: err.reason }, problem.message);
+    if (!socket.writable) return void socket.destroy();
+    const body = JSON.stringify(new ApiError(FRAMING_REASONS[problem.status], problem.message).toStatus());
+    socket.write(`HTTP/1.1 ${problem.status} ${STATUS_CODES[problem.status]}\r\ncontent-type: application/json; charset=utf-8\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`);
+    // After the answer is flushed: the rest of what the client sends cannot be framed.
+    socket.destroySoon();
+  };
 }

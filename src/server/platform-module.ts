@@ -11,7 +11,10 @@ import type { LocalClient } from '../client/local-client.js';
 import type { EventRecorder } from '../controllers/runtime/event-recorder.js';
 import type { ControllerManager } from '../controllers/runtime/manager.js';
 import type { StorageBackend } from '../store/backend.js';
-import type { Subject } from './auth.js';
+import type { ComputeTargets } from '../runtime/compute-target.js';
+import type { AuditLog } from './audit-log.js';
+import type { AuthResult, Subject } from './auth.js';
+import type { RoleAuthorizer } from './role-authorizer.js';
 import type { ServerConfig } from './config.js';
 
 /** Where the server ended up listening. */
@@ -32,8 +35,18 @@ export interface PlatformContext {
   metrics: Registry;
   /** The fastify app: routes added here share auth, errors and metrics. */
   app: FastifyInstance;
+  /** The request's correlation id (X-Capstan-Correlation-Id, or the one the server made). */
+  correlationOf(req: unknown): string | undefined;
   /** The authenticated subject of a request (undefined on public paths). */
   subjectOf(req: unknown): Subject | undefined;
+  /** Authenticates an Authorization header value outside the API server (the gateway's data plane); undefined for no or unknown credentials. */
+  authenticate(authorization: string | undefined): Promise<AuthResult | undefined>;
+  /** The one authorizer (the gateway's data plane asks it too). */
+  authorizer: RoleAuthorizer;
+  /** The audit log (controllers record actions they take on a user's behalf, e.g. rollouts). */
+  audit: AuditLog;
+  /** Where objects run (this machine, Kubernetes clusters): modules register targets, reconcilers use them. */
+  targets: ComputeTargets;
   /** An event recorder for a component. */
   recorder(component: string): EventRecorder;
   /** Runs after the server listens (e.g. to start a gateway that needs the API URL). */

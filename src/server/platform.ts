@@ -19,8 +19,16 @@ import { ObjectStore } from '../store/object-store.js';
 import { SqliteBackend } from '../store/sqlite-backend.js';
 import { buildApiServer } from './api-server.js';
 import { ApiMetrics } from './api-metrics.js';
-import { AdminOnlyAuthorizer, TokenAuthenticator, type Subject } from './auth.js';
+import { ApiTokenKind } from '../api/kinds/tenancy-kinds.js';
+import { AuditLog } from './audit-log.js';
+import { TokenAuthenticator, type Subject } from './auth.js';
+import { ensureAdminUser } from './admin-user.js';
+import { RoleAuthorizer } from './role-authorizer.js';
+import { TenancyIndex } from './tenancy-index.js';
+import { UserAccounts } from './user-accounts.js';
 import type { ListenInfo, PlatformContext, PlatformModule } from './platform-module.js';
+import { ComputeTargets } from '../runtime/compute-target.js';
+import { actionObjectReader } from './scoped-tokens.js';
 import { PLATFORM_MODULES } from './platform-modules.js';
 import type { ServerConfig } from './config.js';
 import { CAPSTAN_VERSION } from './version.js';
@@ -32,6 +40,9 @@ export interface Platform {
   /** The admin token, when this start created it (first start) or it was configured. */
   adminToken?: string;
   adminTokenFile: string;
+  /** The admin user's password, when this start created it (first start). */
+  adminPassword?: string;
+  adminPasswordFile: string;
   client: LocalClient;
   kinds: KindRegistry;
   manager: ControllerManager;
@@ -75,6 +86,16 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   }
 
   await ensureProject(client, 'default');
+  const index = new TenancyIndex(client, log.child({ component: 'tenancy-index' }));
+  await index.start();
+  authenticator.useTenancy(index, (name, at) => {
+    client.patchStatus(ApiTokenKind, undefined, name, { lastUsedTime: at.toISOString() }).catch(() => undefined);
+  });
+  const accounts = new UserAccounts(client, backend);
+  const adminPasswordFile = join(cfg.dataDir, 'admin.password');
+  const { createdPassword: adminPassword } = await ensureAdminUser(client, accounts, adminPasswordFile);
+  const audit = new AuditLog(backend, { enabled: cfg.audit }, log.child({ component: 'audit' }));
+  const authorizer = new RoleAuthorizer(index, actionObjectReader(client, kinds));
 
   const manager = new ControllerManager(client, log);
   const events = new EventRecorder(client, 'capstan-controller-manager', log);
@@ -84,11 +105,19 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
   const started: Array<(info: ListenInfo) => Promise<void> | void> = [];
   const stoppers: Array<() => Promise<void> | void> = [];
   const modules = ext.modules ?? PLATFORM_MODULES;
+  const targets = new ComputeTargets();
   const installModules = async (app: FastifyInstance) => {
     const ctx: PlatformContext = {
-      cfg, log, client, kinds, manager, backend, app,
+      cfg, log, client, kinds, manager, backend, app, targets,
       metrics: metrics.registry,
       subjectOf: (req) => (req as { subject?: Subject }).subject,
+      correlationOf: (req) => (req as { correlationId?: string }).correlationId,
+      authorizer,
+      audit,
+      authenticate: async (h) => {
+        const t = TokenAuthenticator.bearer(h);
+        return t === undefined ? undefined : authenticator.authenticateToken(t);
+      },
       recorder: (component) => new EventRecorder(client, component, log),
       onStarted: (fn) => started.push(fn),
       onStop: (fn) => stoppers.push(fn),
@@ -102,8 +131,10 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     client,
     kinds,
     authenticator,
-    authorizer: new AdminOnlyAuthorizer(),
+    authorizer,
     log,
+    metricsPublic: cfg.metricsPublic,
+    tenancy: { index, authorizer, accounts, audit, sessionTtlMs: cfg.sessionTtlHours * 3_600_000, secureCookies: cfg.secureCookies },
     maxBodyBytes: cfg.maxBodyBytes,
     version: CAPSTAN_VERSION,
     isReady: () => manager.hasSynced(),
@@ -119,6 +150,10 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     backend.compact(cfg.eventRetention).catch((err) => log.warn({ err: (err as Error).message }, 'event log compaction failed'));
   }, 60_000);
   compactTimer.unref();
+  const pruneAudit = () => audit.prune(cfg.auditRetentionDays * 86_400_000, Date.now()).catch((err) => log.warn({ err: (err as Error).message }, 'audit pruning failed'));
+  void pruneAudit();
+  const auditTimer = setInterval(pruneAudit, 3_600_000);
+  auditTimer.unref();
   for (const fn of started) await fn({ url, port });
 
   let stopped = false;
@@ -127,6 +162,8 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
     port,
     adminToken,
     adminTokenFile,
+    adminPassword,
+    adminPasswordFile,
     client,
     kinds,
     manager,
@@ -136,6 +173,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
       if (stopped) return;
       stopped = true;
       clearInterval(compactTimer);
+      clearInterval(auditTimer);
       await app.close();
       await manager.stop();
       for (const fn of stoppers.reverse()) {
@@ -145,6 +183,8 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
           log.warn({ err: (err as Error).message }, 'a module failed to stop cleanly');
         }
       }
+      index.stop();
+      await audit.flush();
       await backend.close();
     },
   };

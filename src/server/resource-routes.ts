@@ -10,7 +10,10 @@ import type { Kind } from '../api/kind.js';
 import type { KindRegistry } from '../api/kind-registry.js';
 import { DNS1123_SUBDOMAIN, type KubeObject } from '../api/meta.js';
 import type { LocalClient } from '../client/local-client.js';
+import { CREATED_BY_ANNOTATION } from '../store/object-store.js';
+import { specDiff } from './audit-log.js';
 import type { Action, Authorizer, Subject } from './auth.js';
+import { singleValuedQuery, parseLimit, parseNameFieldSelector, parseResourceVersion, parseTimeoutSeconds } from './query-params.js';
 import { streamWatch } from './watch-stream.js';
 
 interface RouteParams {
@@ -56,7 +59,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
   if (p.subresource !== undefined && (p.subresource !== 'status' || !kind.status)) {
     throw new ApiError('NotFound', `${kind.kind} has no subresource "${p.subresource.slice(0, 40)}"`);
   }
-  const q = req.query as Record<string, string | undefined>;
+  const q = singleValuedQuery(req.query);
   const subject = (req as FastifyRequest & { subject: Subject }).subject;
   const ns = p.namespace;
   const authorize = async (verb: Action['verb']) => {
@@ -64,17 +67,25 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
     if (!d.allowed) throw new ApiError('Forbidden', `${kind.plural} is forbidden: ${d.reason ?? 'not allowed'}`, { kind: kind.kind, name: p.name });
   };
   const c = deps.client;
+  const st = req as FastifyRequest & { audit?: Record<string, unknown> };
+  const noteAudit = (obj: KubeObject | undefined, diff?: unknown) => {
+    st.audit = { kind: kind.kind, ...(obj ? { name: obj.metadata.name, uid: obj.metadata.uid } : {}), ...(diff !== undefined ? { diff } : {}) };
+  };
+  const before = async (): Promise<KubeObject | undefined> => (p.name === undefined ? undefined : c.get(kind, ns, p.name).catch(() => undefined));
+  const filter = deps.authorizer.listFilter?.(subject, kind.resource);
 
   switch (req.method) {
     case 'GET': {
       if (p.name === undefined) {
         const listOpts = { namespace: ns, labelSelector: q.labelSelector, limit: parseLimit(q.limit), continue: q.continue };
+        const resourceVersion = parseResourceVersion(q.resourceVersion);
         if (q.watch === 'true' || q.watch === '1') {
           await authorize('watch');
-          const fieldName = q.fieldSelector ? parseNameFieldSelector(q.fieldSelector) : undefined;
+          const fieldName = parseNameFieldSelector(q.fieldSelector);
+          const timeoutSeconds = parseTimeoutSeconds(q.timeoutSeconds);
           await streamWatch(req, reply, deps.log, (onEvent, onError) =>
-            c.watch(kind, { namespace: ns, labelSelector: q.labelSelector, resourceVersion: q.resourceVersion, name: fieldName }, onEvent, onError),
-            parseTimeout(q.timeoutSeconds));
+            c.watch(kind, { namespace: ns, labelSelector: q.labelSelector, resourceVersion, name: fieldName }, filter ? (ev) => filter(ev.object) && onEvent(ev) : onEvent, onError),
+            timeoutSeconds);
           return reply;
         }
         await authorize('list');
@@ -83,7 +94,7 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
           apiVersion: kind.apiVersion,
           kind: `${kind.kind}List`,
           metadata: { resourceVersion: page.resourceVersion, ...(page.continue ? { continue: page.continue } : {}) },
-          items: page.items,
+          items: filter ? page.items.filter(filter) : page.items,
         };
       }
       await authorize('get');
@@ -91,7 +102,8 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
     }
     case 'POST': {
       await authorize('create');
-      const created = await c.create(kind, requireBody(req.body), ns);
+      const created = await c.create(kind, withCreator(requireBody(req.body), subject), ns);
+      noteAudit(created, { spec: created.spec });
       return reply.code(201).send(created);
     }
     case 'PUT': {
@@ -99,9 +111,14 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
       const body = requireBody(req.body) as KubeObject;
       if (p.subresource === 'status') {
         if (body?.metadata?.name !== undefined && body.metadata.name !== p.name) throw badRequest('metadata.name does not match the URL', 'metadata.name');
-        return c.updateStatus(kind, { ...body, metadata: { ...body.metadata, name: p.name!, namespace: ns } } as KubeObject);
+        const written = await c.updateStatus(kind, { ...body, metadata: { ...body.metadata, name: p.name!, namespace: ns } } as KubeObject);
+        noteAudit(written);
+        return written;
       }
-      return c.update(kind, body, ns, p.name);
+      const old = await before();
+      const updated = await c.update(kind, body, ns, p.name);
+      noteAudit(updated, specDiff(old?.spec, updated.spec));
+      return updated;
     }
     case 'PATCH': {
       await authorize('patch');
@@ -111,49 +128,41 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: ResourceRo
         if (p.subresource) throw badRequest('apply is not supported on subresources');
         const named = body as KubeObject;
         if (named?.metadata?.name !== undefined && named.metadata.name !== p.name) throw badRequest('metadata.name does not match the URL', 'metadata.name');
-        const res = await c.apply(kind, body, ns);
+        const old = await before();
+        const res = await c.apply(kind, withCreator(body, subject), ns);
+        noteAudit(res.object, old ? specDiff(old.spec, res.object.spec) : { spec: res.object.spec });
         reply.header('x-capstan-apply', res.action);
         return reply.code(res.action === 'created' ? 201 : 200).send(res.object);
       }
       if (type !== 'application/merge-patch+json' && type !== 'application/json') {
         throw new ApiError('UnsupportedMediaType', `patch type "${type}" is not supported; use application/merge-patch+json or application/apply-patch+yaml`);
       }
-      if (p.subresource === 'status') return c.patchStatus(kind, ns, p.name!, (body as { status?: unknown }).status ?? {});
-      return c.patch(kind, ns, p.name!, body);
+      const patched = p.subresource === 'status' ? await c.patchStatus(kind, ns, p.name!, (body as { status?: unknown }).status ?? {}) : await c.patch(kind, ns, p.name!, body);
+      noteAudit(patched, p.subresource === 'status' ? undefined : { patch: (body as { spec?: unknown }).spec ?? body });
+      return patched;
     }
     case 'DELETE': {
       await authorize('delete');
       const opts = (req.body && typeof req.body === 'object' ? req.body : {}) as { preconditions?: { resourceVersion?: string } };
-      return c.delete(kind, ns, p.name!, { resourceVersion: opts.preconditions?.resourceVersion ?? q.resourceVersion });
+      const deleted = await c.delete(kind, ns, p.name!, { resourceVersion: opts.preconditions?.resourceVersion ?? parseResourceVersion(q.resourceVersion) });
+      noteAudit(deleted);
+      return deleted;
     }
     default:
       throw new ApiError('MethodNotAllowed', `${req.method} is not supported here`);
   }
 }
 
+/** The object with `capstan.dev/created-by` set to the caller (the store keeps the first value on later updates). */
+function withCreator(body: unknown, subject: Subject): unknown {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return body;
+  const b = body as { metadata?: unknown };
+  const meta = b.metadata && typeof b.metadata === 'object' && !Array.isArray(b.metadata) ? (b.metadata as { annotations?: unknown }) : {};
+  const ann = meta.annotations && typeof meta.annotations === 'object' && !Array.isArray(meta.annotations) ? meta.annotations : {};
+  return { ...b, metadata: { ...meta, annotations: { ...ann, [CREATED_BY_ANNOTATION]: subject.name } } };
+}
+
 function requireBody(body: unknown): unknown {
   if (body === undefined || body === null || body === '') throw badRequest('a request body is required', 'body');
   return body;
 }
-
-function parseLimit(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`limit must be a non-negative integer, got "${v.slice(0, 40)}"`, 'limit');
-  return n;
-}
-
-function parseTimeout(v: string | undefined): number | undefined {
-  if (v === undefined || v === '') return undefined;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest(`timeoutSeconds must be a non-negative integer, got "${v.slice(0, 40)}"`, 'timeoutSeconds');
-  return n;
-}
-
-/** Only `metadata.name=X` is supported, which is what `kubectl get -w NAME` sends. */
-function parseNameFieldSelector(v: string): string {
-  const m = /^metadata\.name=([a-z0-9.-]+)$/.exec(v);
-  if (!m) throw badRequest(`unsupported fieldSelector "${v.slice(0, 80)}": only metadata.name=NAME`, 'fieldSelector');
-  return m[1];
-}
-

@@ -6,17 +6,24 @@
  * and a revocation holds everywhere at once). Each token belongs to one Capstan object (its
  * owner uid); issuing a new one for the owner revokes the old one.
  */
+import type { KindRegistry } from '../api/kind-registry.js';
+import type { KubeObject } from '../api/meta.js';
+import type { ResourceClient } from '../client/resource-client.js';
 import type { StorageBackend } from '../store/backend.js';
 import { hashToken, newToken, type Action } from './auth.js';
 
-/** One permission: these verbs on these resources (`group/plural`), optionally only some names. */
+/** One permission: these verbs on these resources (`group/plural`), optionally only some objects. */
 export interface TokenRule {
   verbs: Action['verb'][];
   resource: string;
   /** Exact object names. */
   names?: string[];
-  /** An anchored regular expression object names must match (e.g. a model's version names). */
-  namePattern?: string;
+  /**
+   * Only objects whose `spec.model` is this model (a ModelVersion's identity: immutable, unlike
+   * its name, which before the registry refused "-v<digit>" in versions could be read as
+   * another model's). Decided on the stored object, so the action must carry it.
+   */
+  model?: string;
 }
 
 /** What a scoped token may do: rules, all inside one project. */
@@ -50,19 +57,51 @@ const OWNER_KEY = (uid: string) => `auth/scoped-token-owner/${uid}`;
 /**
  * Pure: whether a scope allows an action. Every subresource of an allowed object is allowed with
  * the same verbs (a model's `artifact` is read with `get`); anything outside the project, any
- * other resource or name, and any verb not listed is refused.
+ * other resource or name, and any verb not listed is refused. A rule with `model` matches only
+ * when `object` (the stored object the action names) is given and is that model's; without it
+ * the rule does not match, so a caller that cannot read objects fails closed.
  */
-export function scopeAllows(scope: TokenScope, action: Action): { allowed: boolean; reason?: string } {
+export function scopeAllows(scope: TokenScope, action: Action, object?: KubeObject): { allowed: boolean; reason?: string } {
   const what = `${action.verb} ${action.resource}${action.name ? ` ${action.name}` : ''}`;
   if (action.namespace !== scope.namespace) return { allowed: false, reason: `this token is limited to project ${scope.namespace}` };
   for (const r of scope.rules) {
     if (r.resource !== action.resource || !r.verbs.includes(action.verb)) continue;
-    if (!r.names && !r.namePattern) return { allowed: true };
+    // Tokens issued before `model` existed named a model's versions by a name pattern, which other
+    // models' versions could match: such a rule allows nothing (its owner re-issues the token).
+    if ((r as { namePattern?: unknown }).namePattern !== undefined) continue;
+    if (!r.names && r.model === undefined) return { allowed: true };
     if (action.name === undefined) continue;
     if (r.names?.includes(action.name)) return { allowed: true };
-    if (r.namePattern && new RegExp(r.namePattern).test(action.name)) return { allowed: true };
+    if (r.model !== undefined && object?.metadata.name === action.name && (object.spec as { model?: unknown } | undefined)?.model === r.model) return { allowed: true };
   }
   return { allowed: false, reason: `this token's scope does not include ${what}` };
+}
+
+/** Whether deciding `action` under `scope` needs the stored object (a matching rule names a model) (pure). */
+export function scopeNeedsObject(scope: TokenScope, action: Action): boolean {
+  return action.name !== undefined && action.namespace === scope.namespace && scope.rules.some((r) => r.model !== undefined && r.resource === action.resource && r.verbs.includes(action.verb));
+}
+
+/** Reads the object an action names (undefined when there is none). */
+export type ActionObjectReader = (action: Action) => Promise<KubeObject | undefined>;
+
+/** Reads an action's object through an in-process client (the group/plural in `resource` names the kind). */
+export function actionObjectReader(client: Pick<ResourceClient, 'tryGet'>, kinds: Pick<KindRegistry, 'byPath'>): ActionObjectReader {
+  return async (action) => {
+    const slash = action.resource.lastIndexOf('/');
+    const kind = kinds.byPath(action.resource.slice(0, slash), action.resource.slice(slash + 1));
+    if (!kind || action.name === undefined) return undefined;
+    return client.tryGet(kind, kind.namespaced ? action.namespace : undefined, action.name);
+  };
+}
+
+/**
+ * A scoped subject's decision, reading the named object first when a rule depends on it
+ * (scopeNeedsObject): what an authorizer's asynchronous path calls for scoped tokens.
+ */
+export async function authorizeScope(scope: TokenScope, action: Action, readObject: ActionObjectReader): Promise<{ allowed: boolean; reason?: string }> {
+  const object = scopeNeedsObject(scope, action) ? await readObject(action) : undefined;
+  return scopeAllows(scope, action, object);
 }
 
 /** Issues, finds and revokes scoped tokens. */

@@ -1,18 +1,20 @@
 // `capstan sim`: replay a job trace through the scheduler core and print the report.
-//   capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster cluster.yaml
-//               --policy fifo|priority|drf|sjf [--placement binpack|spread|topology]
-//               [--json] [--svg out.svg] [--strict] [--lookahead N]
+//   capstan sim --trace FILE [--format capstan|philly|pai|helios|openb] --cluster cluster.yaml
+//               --policy fifo|priority|drf|sjf|srtf [--placement binpack|spread|topology|firstfit|bestfit|worstfit|fgd]
+//               [--json] [--svg out.svg] [--strict] [--lookahead N] [--on-preempt restart|resume] [--preemption-cost S]
 import { parseArgs } from 'node:util';
 import { readFile, writeFile } from 'node:fs/promises';
 import { parseClusterConfig, ClusterConfigError } from './cluster-config.js';
 import { guessFormat, loadTrace, type TraceFormat } from './trace-load.js';
 import { TraceError } from './trace-types.js';
-import { runSimulation, type SimPolicy } from './simulate.js';
+import { runSimulation, SIM_DEFAULT_LOOKAHEAD, type OnPreempt, type SimPolicy } from './simulate.js';
 import { formatReportTable } from './report.js';
 import { renderTimelineSvg } from './svg-chart.js';
 import type { PlacementStrategy } from '../scheduler/types.js';
 
-const USAGE = 'usage: capstan sim --trace FILE [--format capstan|philly|pai|helios] --cluster FILE --policy fifo|priority|drf|sjf [--placement binpack|spread|topology] [--json] [--svg out.svg] [--strict] [--lookahead N]';
+const POLICIES = ['fifo', 'priority', 'drf', 'sjf', 'srtf'] as const;
+const PLACEMENTS = ['binpack', 'spread', 'topology', 'firstfit', 'bestfit', 'worstfit', 'fgd'] as const;
+const USAGE = `usage: capstan sim --trace FILE [--format capstan|philly|pai|helios|openb] --cluster FILE --policy ${POLICIES.join('|')} [--placement ${PLACEMENTS.join('|')}] [--json] [--svg out.svg] [--strict] [--lookahead N (default ${SIM_DEFAULT_LOOKAHEAD})] [--on-preempt restart|resume (default resume under srtf, else restart)] [--preemption-cost SECONDS (default 0)]`;
 
 function oneOf<T extends string>(name: string, v: string | undefined, allowed: readonly T[], dflt: T): T {
   if (v === undefined) return dflt;
@@ -45,14 +47,18 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
         trace: { type: 'string' }, format: { type: 'string' }, cluster: { type: 'string' }, policy: { type: 'string' },
         placement: { type: 'string' }, json: { type: 'boolean' }, svg: { type: 'string' }, strict: { type: 'boolean' },
         lookahead: { type: 'string' }, 'pai-jobs': { type: 'string' }, help: { type: 'boolean', short: 'h' },
+        'on-preempt': { type: 'string' }, 'preemption-cost': { type: 'string' },
       },
     });
     if (values.help) { out(`${USAGE}\n`); return 0; }
     if (!values.trace) throw new UsageError('--trace is required');
     if (!values.cluster) throw new UsageError('--cluster is required');
-    const format = oneOf<TraceFormat>('format', values.format, ['capstan', 'philly', 'pai', 'helios'], guessFormat(values.trace));
-    const policy = oneOf<SimPolicy>('policy', values.policy, ['fifo', 'priority', 'drf', 'sjf'], 'fifo');
-    const placement = oneOf<PlacementStrategy>('placement', values.placement, ['binpack', 'spread', 'topology'], 'binpack');
+    const format = oneOf<TraceFormat>('format', values.format, ['capstan', 'philly', 'pai', 'helios', 'openb'], guessFormat(values.trace));
+    const policy = oneOf<SimPolicy>('policy', values.policy, POLICIES, 'fifo');
+    const placement = oneOf<PlacementStrategy>('placement', values.placement, PLACEMENTS, 'binpack');
+    const onPreempt = values['on-preempt'] === undefined ? undefined : oneOf<OnPreempt>('on-preempt', values['on-preempt'], ['restart', 'resume'], 'restart');
+    const preemptionCostS = values['preemption-cost'] === undefined ? undefined : Number(values['preemption-cost']);
+    if (preemptionCostS !== undefined && !(Number.isFinite(preemptionCostS) && preemptionCostS >= 0)) throw new UsageError('--preemption-cost must be a non-negative number of seconds');
     const lookahead = values.lookahead === undefined ? undefined : Number(values.lookahead);
     if (lookahead !== undefined && (!Number.isInteger(lookahead) || lookahead < 1)) throw new UsageError('--lookahead must be a positive integer');
     const cluster = parseClusterConfig(await readFile(values.cluster, 'utf8'));
@@ -61,7 +67,7 @@ async function run(argv: string[], out: (s: string) => void, err: (s: string) =>
       err(`skipped ${trace.issues.length} malformed row(s) in ${values.trace}:\n${trace.issues.slice(0, 10).map((i) => `  line ${i.line}: ${i.message}`).join('\n')}${trace.issues.length > 10 ? `\n  … ${trace.issues.length - 10} more` : ''}\n`);
     }
     if (trace.jobs.length === 0) { err(`no usable jobs in ${values.trace}\n`); return 1; }
-    const report = runSimulation({ trace: trace.jobs, cluster, policy, placement, lookahead });
+    const report = runSimulation({ trace: trace.jobs, cluster, policy, placement, lookahead, onPreempt, preemptionCostS });
     if (values.svg) await writeFile(values.svg, renderTimelineSvg(report));
     if (values.json) out(`${JSON.stringify({ ...report, skippedRows: trace.issues.length, issues: trace.issues.slice(0, 100) })}\n`);
     else out(`${formatReportTable(report)}\n${values.svg ? `\nchart written to ${values.svg}\n` : ''}`);

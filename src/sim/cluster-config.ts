@@ -6,6 +6,7 @@ import { parseQuantity } from '../scheduler/quantity.js';
 import type { ClusterQueue, LocalQueue, Node, ResourceFlavor, ResourceGroup } from '../scheduler/types.js';
 
 const GPU = 'nvidia.com/gpu';
+const GPU_MILLI = 'capstan.dev/gpu-milli';
 const MODEL_LABEL = 'nvidia.com/gpu.product';
 const UNLIMITED = Number.MAX_SAFE_INTEGER;
 const qty = z.union([z.string(), z.number()]);
@@ -95,7 +96,7 @@ export function parseClusterConfig(text: string): ClusterModel {
   const clusterQueues: ClusterQueue[] = c.queues.map((q, qi) => {
     // No quota given: an equal share of each flavor's GPUs.
     const quota = q.quota ?? Object.fromEntries(flavors.map((f) => [f.name, { [GPU]: Math.floor(flavorGpus(f) / c.queues.length) }]));
-    const resources = ['cpu', 'memory', GPU];
+    const resources = ['cpu', 'memory', GPU, GPU_MILLI];
     const group: ResourceGroup = { coveredResources: resources, flavors: [] };
     for (const [fname, res] of Object.entries(quota)) {
       if (!flavorNames.has(fname)) throw new ClusterConfigError(`queues.${qi}.quota.${fname}: unknown flavor (known: ${[...flavorNames].join(', ')})`);
@@ -104,7 +105,7 @@ export function parseClusterConfig(text: string): ClusterModel {
       const nominal = norm(res, `queues.${qi}.quota.${fname}`);
       const borrow = norm(q.borrowingLimit?.[fname], `queues.${qi}.borrowingLimit.${fname}`);
       const lend = norm(q.lendingLimit?.[fname], `queues.${qi}.lendingLimit.${fname}`);
-      for (const k of Object.keys(nominal)) if (!resources.includes(k)) throw new ClusterConfigError(`queues.${qi}.quota.${fname}.${k}: unsupported resource (use cpu, memory, ${GPU})`);
+      for (const k of Object.keys(nominal)) if (!resources.includes(k)) throw new ClusterConfigError(`queues.${qi}.quota.${fname}.${k}: unsupported resource (use cpu, memory, ${GPU}, ${GPU_MILLI})`);
       group.flavors.push({ name: fname, resources: resources.map((rname) => ({
         name: rname, nominalQuota: nominal[rname] ?? (rname === GPU ? 0 : UNLIMITED), borrowingLimit: borrow[rname], lendingLimit: lend[rname],
       })) });

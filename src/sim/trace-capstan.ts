@@ -1,7 +1,8 @@
 // Capstan's own trace CSV (documented in docs/scheduler.md):
-//   id,submit_time,duration,queue,gpus,pods,cpu,memory,priority,gpu_model
+//   id,submit_time,duration,queue,gpus,pods,cpu,memory,priority,gpu_model,gpu_milli
 // submit_time: seconds or a date-time; duration: seconds; gpus/cpu/memory are PER POD
-// (cpu and memory as Kubernetes quantities); pods = gang size. Lines starting with # are comments.
+// (cpu and memory as Kubernetes quantities); pods = gang size; gpu_milli = a shared GPU slice per pod
+// (1–999 milli-GPU, on one device shared with other pods). Lines starting with # are comments.
 import { parseQuantity } from '../scheduler/quantity.js';
 import { headerIndex, parseCsv } from './csv.js';
 import { IssueSink, TraceError, parseTimeSeconds, type TraceJob, type TraceParseOptions, type TraceParseResult } from './trace-types.js';
@@ -29,6 +30,7 @@ export function parseCapstanTrace(text: string, opts: TraceParseOptions = {}): T
     const gpus = Number(get(f, 'gpus'));
     const pods = get(f, 'pods') ? Number(get(f, 'pods')) : 1;
     const priority = get(f, 'priority') ? Number(get(f, 'priority')) : 0;
+    const gpuMilli = get(f, 'gpu_milli') ? Number(get(f, 'gpu_milli')) : 0;
     let problem: string | undefined;
     if (!id) problem = 'id is empty';
     else if (seen.has(id)) problem = `duplicate id ${id}`;
@@ -37,6 +39,7 @@ export function parseCapstanTrace(text: string, opts: TraceParseOptions = {}): T
     else if (!Number.isInteger(gpus) || gpus < 0) problem = `gpus "${get(f, 'gpus') ?? ''}" is not a non-negative integer`;
     else if (!Number.isInteger(pods) || pods < 1) problem = `pods "${get(f, 'pods') ?? ''}" is not a positive integer`;
     else if (!Number.isInteger(priority)) problem = `priority "${get(f, 'priority') ?? ''}" is not an integer`;
+    else if (!Number.isInteger(gpuMilli) || gpuMilli < 0 || gpuMilli > 999) problem = `gpu_milli "${get(f, 'gpu_milli') ?? ''}" is not an integer from 0 to 999`;
     let cpuMilli: number | undefined;
     let memoryBytes: number | undefined;
     if (!problem) {
@@ -53,7 +56,7 @@ export function parseCapstanTrace(text: string, opts: TraceParseOptions = {}): T
     seen.add(id);
     jobs.push({
       id, submitTime: submit, durationS: duration, queue: get(f, 'queue') || 'default', priority,
-      podSets: [{ name: 'main', count: pods, gpus, cpuMilli, memoryBytes, gpuModel: get(f, 'gpu_model') || undefined }],
+      podSets: [{ name: 'main', count: pods, gpus, gpuMilli: gpuMilli || undefined, cpuMilli, memoryBytes, gpuModel: get(f, 'gpu_model') || undefined }],
     });
   }
   return { jobs, issues: sink.issues };

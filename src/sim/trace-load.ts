@@ -5,10 +5,11 @@ import { parseCapstanTrace } from './trace-capstan.js';
 import { parsePhillyTrace } from './trace-philly.js';
 import { parsePaiTrace } from './trace-pai.js';
 import { parseHeliosTrace } from './trace-helios.js';
+import { parseOpenbTrace } from './trace-openb.js';
 import type { TraceParseOptions, TraceParseResult } from './trace-types.js';
 
 /** Supported trace formats. */
-export type TraceFormat = 'capstan' | 'philly' | 'pai' | 'helios';
+export type TraceFormat = 'capstan' | 'philly' | 'pai' | 'helios' | 'openb';
 
 /** Guess a format from a file name. */
 export function guessFormat(path: string): TraceFormat {
@@ -16,6 +17,7 @@ export function guessFormat(path: string): TraceFormat {
   if (base.includes('cluster_job_log') || base.endsWith('.json')) return 'philly';
   if (base.includes('pai_task_table')) return 'pai';
   if (base.includes('cluster_log')) return 'helios';
+  if (base.includes('openb_pod_list')) return 'openb';
   return 'capstan';
 }
 
@@ -24,6 +26,7 @@ export async function loadTrace(path: string, format: TraceFormat, opts: TracePa
   const text = await readFile(path, 'utf8');
   if (format === 'philly') return parsePhillyTrace(text, opts);
   if (format === 'helios') return parseHeliosTrace(text, opts);
+  if (format === 'openb') return parseOpenbTrace(text, opts);
   if (format === 'pai') {
     const sibling = opts.paiJobTable ?? join(dirname(path), 'pai_job_table.csv');
     const jobText = await access(sibling).then(() => readFile(sibling, 'utf8'), () => undefined);

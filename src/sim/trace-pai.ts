@@ -1,7 +1,8 @@
 // Alibaba PAI 2020 trace (alibaba/clusterdata cluster-trace-gpu-v2020), headerless CSVs:
 //   pai_task_table: job_name,task_name,inst_num,status,start_time,end_time,plan_cpu,plan_mem,plan_gpu,gpu_type
 //   pai_job_table:  job_name,inst_id,user,status,start_time,end_time   (optional, gives the user → queue)
-// plan_cpu and plan_gpu are percent (600 = 6 cores, 50 = half a GPU, rounded up to whole GPUs),
+// plan_cpu and plan_gpu are percent (600 = 6 cores, 50 = half a GPU: kept as a 500 milli-GPU slice,
+// 150 = one whole GPU plus a 500 milli-GPU slice),
 // plan_mem is GB; a job's tasks become podSets of one gang (count = inst_num). The trace has no
 // submit time, so the earliest task start is used; duration = latest end − earliest start.
 import { parseCsv } from './csv.js';
@@ -36,7 +37,8 @@ export function parsePaiTrace(taskText: string, jobText?: string, opts: TracePar
     entry.start = Math.min(entry.start, start);
     entry.end = Math.max(entry.end, end);
     entry.podSets.push({
-      name: task || `task${entry.podSets.length}`, count: inst, gpus: Math.ceil(gpuPct / 100),
+      name: task || `task${entry.podSets.length}`, count: inst, gpus: Math.floor(gpuPct / 100),
+      gpuMilli: Math.round((gpuPct % 100) * 10) || undefined,
       cpuMilli: cpuPct > 0 ? Math.ceil(cpuPct * 10) : undefined, memoryBytes: memGb > 0 ? Math.ceil(memGb * 2 ** 30) : undefined,
       gpuModel: gpuType && gpuType !== 'MISC' ? gpuType : undefined,
     });

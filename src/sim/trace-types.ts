@@ -11,7 +11,8 @@ export interface TraceJob {
   queue: string;
   priority: number;
   /** Gang of identical pods (one per podSet entry). */
-  podSets: { name: string; count: number; gpus: number; cpuMilli?: number; memoryBytes?: number; gpuModel?: string }[];
+  /** `gpus` whole GPUs per pod plus, when set, a shared slice of `gpuMilli` milli-GPU (1–999) on one more device. */
+  podSets: { name: string; count: number; gpus: number; gpuMilli?: number; cpuMilli?: number; memoryBytes?: number; gpuModel?: string }[];
 }
 
 /** A row the parser could not use, with its 1-based line number in the input. */

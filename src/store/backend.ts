@@ -76,9 +76,46 @@ export interface StorageBackend {
   /** Small server-wide values (token hashes, settings). */
   getMeta(key: string): Promise<string | undefined>;
   setMeta(key: string, value: string): Promise<void>;
+  /** Appends audit records (one transaction); each gets the next id. */
+  appendAudit(rows: AuditRow[]): Promise<void>;
+  /** Audit records matching `q`, newest first. */
+  queryAudit(q: AuditQuery): Promise<AuditRecordRow[]>;
+  /** Deletes audit records older than `before` (ISO time); returns how many. */
+  pruneAudit(before: string): Promise<number>;
   /** Drops events older than the newest `keep`; returns the oldest retained resourceVersion boundary. */
   compact(keep: number): Promise<number>;
   close(): Promise<void>;
+}
+
+/** One audit record as stored: indexed columns plus the whole record as JSON. */
+export interface AuditRow {
+  /** ISO-8601 time. */
+  time: string;
+  user: string;
+  verb: string;
+  /** `group/plural`, or '' for actions outside the resource tree (login). */
+  resource: string;
+  namespace: string;
+  name: string;
+  /** The whole record (JSON). */
+  data: string;
+}
+
+/** A stored audit record with its id. */
+export interface AuditRecordRow extends AuditRow {
+  id: number;
+}
+
+/** Filters of an audit query; every one optional but `limit`. */
+export interface AuditQuery {
+  since?: string;
+  until?: string;
+  user?: string;
+  resource?: string;
+  namespace?: string;
+  /** Records with a smaller id than this (paging, newest first). */
+  beforeId?: number;
+  limit: number;
 }
 
 /** The "namespace/name" pagination key of an object. */

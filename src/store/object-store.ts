@@ -152,7 +152,7 @@ export class ObjectStore {
       const metadata: ObjectMeta = {
         ...cur.metadata,
         labels: input.metadata.labels,
-        annotations: input.metadata.annotations,
+        annotations: keepCreator(cur.metadata.annotations, input.metadata.annotations),
         ownerReferences: input.metadata.ownerReferences,
         finalizers: input.metadata.finalizers,
       };
@@ -341,4 +341,13 @@ function randomSuffix(): string {
   let s = '';
   for (let i = 0; i < 5; i++) s += alphabet[Math.floor(Math.random() * alphabet.length)];
   return s;
+}
+
+/** The annotation naming who created an object: set once at creation by the API server, never changed by updates. */
+export const CREATED_BY_ANNOTATION = 'capstan.dev/created-by';
+
+function keepCreator(cur: Record<string, string> | undefined, next: Record<string, string> | undefined): Record<string, string> | undefined {
+  const creator = cur?.[CREATED_BY_ANNOTATION];
+  if (creator === undefined || next?.[CREATED_BY_ANNOTATION] === creator) return next;
+  return { ...next, [CREATED_BY_ANNOTATION]: creator };
 }

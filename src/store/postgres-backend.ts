@@ -9,7 +9,7 @@
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { KubeObject } from '../api/meta.js';
-import type { ListQuery, ObjectKey, StorageBackend, StoreEvent, Unsubscribe, WriteOp, WriteResult } from './backend.js';
+import type { AuditQuery, AuditRecordRow, AuditRow, ListQuery, ObjectKey, StorageBackend, StoreEvent, Unsubscribe, WriteOp, WriteResult } from './backend.js';
 import { postgresSql, type PostgresSql } from './postgres-sql.js';
 import { PostgresWatchHub } from './postgres-watch-hub.js';
 import { batchKeys, keyId, planWrites, type CurrentRow } from './postgres-write-plan.js';
@@ -227,6 +227,32 @@ export class PostgresBackend implements StorageBackend {
 
   async setMeta(key: string, value: string): Promise<void> {
     await this.pool.query({ ...this.sql.setMeta, values: [key, value] });
+  }
+
+  async appendAudit(rows: AuditRow[]): Promise<void> {
+    if (!rows.length) return;
+    const s = this.sql.schema;
+    await this.pool.query(
+      `INSERT INTO "${s}".audit (time, "user", verb, resource, ns, name, data)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[])`,
+      [rows.map((r) => r.time), rows.map((r) => r.user), rows.map((r) => r.verb), rows.map((r) => r.resource), rows.map((r) => r.namespace), rows.map((r) => r.name), rows.map((r) => r.data)],
+    );
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditRecordRow[]> {
+    const { rows } = await this.pool.query<{ id: string; time: string; user: string; verb: string; resource: string; namespace: string; name: string; data: string }>(
+      `SELECT id, time, "user", verb, resource, ns AS namespace, name, data FROM "${this.sql.schema}".audit
+       WHERE ($1::text IS NULL OR time >= $1) AND ($2::text IS NULL OR time < $2) AND ($3::text IS NULL OR "user" = $3)
+         AND ($4::text IS NULL OR resource = $4) AND ($5::text IS NULL OR ns = $5) AND ($6::bigint IS NULL OR id < $6)
+       ORDER BY id DESC LIMIT $7`,
+      [q.since ?? null, q.until ?? null, q.user ?? null, q.resource ?? null, q.namespace ?? null, q.beforeId ?? null, q.limit],
+    );
+    return rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
+  async pruneAudit(before: string): Promise<number> {
+    const r = await this.pool.query(`DELETE FROM "${this.sql.schema}".audit WHERE time < $1`, [before]);
+    return r.rowCount ?? 0;
   }
 
   async compact(keep: number): Promise<number> {

@@ -84,6 +84,10 @@ CREATE INDEX IF NOT EXISTS objects_owners ON ${s}.objects USING gin (owners);
 CREATE TABLE IF NOT EXISTS ${s}.events (
   rv bigint PRIMARY KEY, type text NOT NULL, resource text NOT NULL, ns text NOT NULL, name text NOT NULL, data text NOT NULL);
 CREATE TABLE IF NOT EXISTS ${s}.meta (key text PRIMARY KEY, value text NOT NULL);
+CREATE TABLE IF NOT EXISTS ${s}.audit (
+  id bigserial PRIMARY KEY, time text COLLATE "C" NOT NULL, "user" text NOT NULL, verb text NOT NULL,
+  resource text NOT NULL, ns text NOT NULL, name text NOT NULL, data text NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_time ON ${s}.audit (time);
 CREATE SEQUENCE IF NOT EXISTS ${s}.rv_seq AS bigint MINVALUE 0 START 0;`,
     // synchronous_commit on: "durable when commit() resolves" must not depend on server defaults.
     // A holder stalled mid-transaction must not block every writer forever: the server ends it.

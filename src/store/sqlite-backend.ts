@@ -10,6 +10,9 @@ import {
   WatchGoneError,
   ownerUids,
   rowKey,
+  type AuditQuery,
+  type AuditRecordRow,
+  type AuditRow,
   type ListQuery,
   type ObjectKey,
   type StorageBackend,
@@ -42,6 +45,10 @@ CREATE INDEX IF NOT EXISTS objects_ns ON objects (ns);
 CREATE TABLE IF NOT EXISTS events (
   rv INTEGER PRIMARY KEY, type TEXT NOT NULL, resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS audit (
+  id INTEGER PRIMARY KEY AUTOINCREMENT, time TEXT NOT NULL, user TEXT NOT NULL, verb TEXT NOT NULL,
+  resource TEXT NOT NULL, ns TEXT NOT NULL, name TEXT NOT NULL, data TEXT NOT NULL);
+CREATE INDEX IF NOT EXISTS audit_time ON audit (time);
 `;
 
 /** SQLite implementation of StorageBackend. */
@@ -52,6 +59,8 @@ export class SqliteBackend implements StorageBackend {
   private rv: number;
   private compactedRv: number;
   private pending: PendingCommit[] = [];
+  /** Audit rows waiting for the next group commit (they share its transaction and fsync). */
+  private pendingAudit: { rows: AuditRow[]; resolve: () => void; reject: (e: unknown) => void }[] = [];
   private flushScheduled = false;
   private readonly listeners = new Set<(ev: StoreEvent) => void>();
   private closed = false;
@@ -71,6 +80,7 @@ export class SqliteBackend implements StorageBackend {
       insert: this.db.prepare('INSERT INTO objects (resource, ns, name, rv, owners, data) VALUES (?, ?, ?, ?, ?, ?)'),
       update: this.db.prepare('UPDATE objects SET rv = ?, owners = ?, data = ? WHERE resource = ? AND ns = ? AND name = ?'),
       del: this.db.prepare('DELETE FROM objects WHERE resource = ? AND ns = ? AND name = ?'),
+      audit: this.db.prepare('INSERT INTO audit (time, user, verb, resource, ns, name, data) VALUES (?, ?, ?, ?, ?, ?, ?)'),
       event: this.db.prepare('INSERT INTO events (rv, type, resource, ns, name, data) VALUES (?, ?, ?, ?, ?, ?)'),
       // A row-value comparison, not a string one: "a-b/x" sorts after "a/z" by (ns, name) but before it as text.
       listAll: this.db.prepare('SELECT data FROM objects WHERE resource = ? AND (ns, name) > (?, ?) ORDER BY ns, name LIMIT ?'),
@@ -122,34 +132,41 @@ export class SqliteBackend implements StorageBackend {
     if (this.closed) return Promise.reject(new Error('store is closed'));
     return new Promise((resolve, reject) => {
       this.pending.push({ ops, resolve, reject });
-      if (!this.flushScheduled) {
-        this.flushScheduled = true;
-        // setImmediate, not a timer: writers that arrived in this turn share the transaction,
-        // and a lone writer waits for no clock.
-        setImmediate(() => this.flush());
-      }
+      this.scheduleFlush();
     });
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    // setImmediate, not a timer: writers that arrived in this turn share the transaction,
+    // and a lone writer waits for no clock.
+    setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.flushScheduled = false;
-    while (this.pending.length > 0) {
+    while (this.pending.length > 0 || this.pendingAudit.length > 0) {
       const batch = this.pending.splice(0, this.maxBatch);
+      const audits = this.pendingAudit.splice(0);
       const startRv = this.rv;
       const events: StoreEvent[] = [];
       let results: WriteResult[][] = [];
       try {
         this.db.transaction(() => {
           results = batch.map((p) => p.ops.map((op) => this.applyOne(op, events)));
+          for (const a of audits) for (const r of a.rows) this.stmts.audit.run(r.time, r.user, r.verb, r.resource, r.namespace, r.name, r.data);
         })();
       } catch (err) {
         // The transaction rolled back: nothing in this batch happened.
         this.rv = startRv;
         for (const p of batch) p.reject(err);
+        for (const a of audits) a.reject(err);
         continue;
       }
       for (const ev of events) for (const l of this.listeners) l(ev);
       batch.forEach((p, i) => p.resolve(results[i]));
+      for (const a of audits) a.resolve();
     }
   }
 
@@ -203,6 +220,31 @@ export class SqliteBackend implements StorageBackend {
 
   async setMeta(key: string, value: string): Promise<void> {
     this.stmts.setMeta.run(key, value);
+  }
+
+  /** Audit rows ride on the next group commit: no transaction or fsync of their own. */
+  appendAudit(rows: AuditRow[]): Promise<void> {
+    if (this.closed) return Promise.reject(new Error('store is closed'));
+    return new Promise((resolve, reject) => {
+      this.pendingAudit.push({ rows, resolve, reject });
+      this.scheduleFlush();
+    });
+  }
+
+  async queryAudit(q: AuditQuery): Promise<AuditRecordRow[]> {
+    const rows = this.db
+      .prepare(
+        `SELECT id, time, user, verb, resource, ns AS namespace, name, data FROM audit
+         WHERE (@since IS NULL OR time >= @since) AND (@until IS NULL OR time < @until) AND (@user IS NULL OR user = @user)
+           AND (@resource IS NULL OR resource = @resource) AND (@ns IS NULL OR ns = @ns) AND (@before IS NULL OR id < @before)
+         ORDER BY id DESC LIMIT @limit`,
+      )
+      .all({ since: q.since ?? null, until: q.until ?? null, user: q.user ?? null, resource: q.resource ?? null, ns: q.namespace ?? null, before: q.beforeId ?? null, limit: q.limit });
+    return rows as AuditRecordRow[];
+  }
+
+  async pruneAudit(before: string): Promise<number> {
+    return this.db.prepare('DELETE FROM audit WHERE time < ?').run(before).changes;
   }
 
   async compact(keep: number): Promise<number> {

@@ -13,12 +13,12 @@ import {
 import { ResourceFlavorKind } from '../api/kinds/resource-flavor.js';
 import type { WorkloadAdmission as Admission } from '../api/kinds/workload.js';
 import { LOCAL_CLUSTER_NAME } from '../api/kinds/cluster.js';
-import { placementOf, type Placement } from '../runtime/kubernetes/placement.js';
-import { replicaKey } from './rendezvous-env.js';
+import { placementOf, podSetName, type Placement } from '../queueing/index.js';
+import { replicaKey } from '../runtime/rendezvous-env.js';
 
 /** The answer for one job. */
 export type AdmissionState =
-  | { state: 'Admitted'; gpus: Record<string, number[]>; clusterQueue?: string; local?: boolean; placement?: Placement }
+  | { state: 'Admitted'; gpus: Record<string, number[]>; clusterQueue?: string; local?: boolean; placement?: Placement; admission?: Admission }
   | { state: 'Pending'; reason: string; message: string }
   | { state: 'Evicting'; reason: string; message: string; placement?: Placement };
 
@@ -36,10 +36,7 @@ export interface TrainingAdmission {
   placement?(job: KubeObject): Promise<Placement | undefined>;
 }
 
-/** The podSet name of a role (Workload podSets are DNS labels). */
-export function podSetName(role: string): string {
-  return role.toLowerCase();
-}
+export { podSetName };
 
 /** Per-replica requests of a role, as Workload quantities. */
 export function roleRequests(spec: TrainingJobSpec, role: string): Record<string, string | number> {
@@ -105,7 +102,7 @@ export class WorkloadAdmission implements TrainingAdmission {
         for (let i = 0; i < r.replicas; i++) gpus[replicaKey({ role, index: i })] = placements[i]?.gpus ?? [];
       }
       const adm = (wl.status as { admission: Admission }).admission;
-      return { state: 'Admitted', gpus, clusterQueue: adm.clusterQueue, placement: await this.placementFor(job, adm) };
+      return { state: 'Admitted', gpus, clusterQueue: adm.clusterQueue, admission: adm, placement: await this.placementFor(job, adm) };
     }
     if (isEvictionRequested(wl)) {
       const conds = (wl.status as { conditions?: Array<{ type: string; reason?: string }> } | undefined)?.conditions ?? [];

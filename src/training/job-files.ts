@@ -1,6 +1,6 @@
 /** Where a training job's files live under the data dir: logs, metrics, output, per job instance (uid). */
 import { join } from 'node:path';
-import { replicaKey, type ReplicaRef } from './rendezvous-env.js';
+import { replicaKey, type ReplicaRef } from '../runtime/rendezvous-env.js';
 
 /** The file layout of one job instance. */
 export interface JobFiles {

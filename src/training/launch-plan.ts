@@ -5,7 +5,7 @@
 import type { TrainingJobSpec } from '../api/kinds/training-job-schema.js';
 import type { JobFiles } from './job-files.js';
 import type { JobLaunchPlan, PlannedReplica } from './local-job-runtime.js';
-import { rendezvousEnv, replicasOf, type RoleCount } from './rendezvous-env.js';
+import { rendezvousEnv, replicasOf, type RoleCount } from '../runtime/rendezvous-env.js';
 
 /** What the plan depends on besides the spec. */
 export interface LaunchPlanInput {
@@ -47,7 +47,7 @@ export function buildLaunchPlan(input: LaunchPlanInput): JobLaunchPlan {
       PYTHONUNBUFFERED: '1',
       ...Object.fromEntries((tpl.env ?? []).map((e) => [e.name, e.value])),
       ...rendezvousEnv(
-        { job: input.name, namespace: input.namespace, framework: input.spec.framework, roles, ports: input.ports, gpus: input.gpus, metricsFile: input.files.metricsFile, outputDir: input.files.outputDir },
+        { job: input.name, namespace: input.namespace, framework: input.spec.framework, roles, ports: input.ports, gpus: input.gpus ?? {}, metricsFile: input.files.metricsFile, outputDir: input.files.outputDir },
         r,
       ),
     };

@@ -18,7 +18,7 @@ export function registryRegistrar(ctx: PlatformContext): ModelRegistrar {
   let registry: ModelRegistry | undefined;
   // Opened on first use: most servers never finish a job that registers anything.
   const open = () => {
-    const opts = { ...DEFAULT_REGISTRY_OPTIONS, ...registryOptionsFromEnv(process.env) };
+    const opts = { ...DEFAULT_REGISTRY_OPTIONS, ...registryOptionsFromEnv(ctx.cfg.environment) };
     registry ??= new ModelRegistry({ client: ctx.client, store: openRegistryBlobStore(ctx.cfg.dataDir, { s3: opts.s3 }), log: ctx.log.child({ component: 'training-registrar' }), maxInspectBytes: opts.maxInspectBytes });
     return registry;
   };

@@ -9,6 +9,7 @@ import { WorkloadAdmission, type TrainingAdmission } from './job-admission.js';
 import { LocalJobRuntime } from './local-job-runtime.js';
 import type { ModelRegistrar } from './model-registrar.js';
 import { registryRegistrar } from './registry-registrar.js';
+import { LocalJobTarget } from './local-job-target.js';
 import { TrainingJobController } from './training-job-controller.js';
 import { registerTrainingRoutes } from './training-routes.js';
 
@@ -44,18 +45,19 @@ export function createTrainingModule(opts: TrainingModuleOptions = {}): Platform
       const runtime = new LocalJobRuntime({ log, onChange: (key) => controllerQueue?.add(key), restartBaseDelayMs: opts.restartBaseDelayMs, ledger });
       mod.runtime = runtime;
       const baseEnv: Record<string, string> = {};
-      // The module is the entry point of this capability: the one place that reads the server's environment.
-      for (const k of INHERITED_ENV) if (process.env[k] !== undefined) baseEnv[k] = process.env[k]!;
+      // The server's environment, captured once in its config: replicas get only the listed part.
+      for (const k of INHERITED_ENV) if (ctx.cfg.environment[k] !== undefined) baseEnv[k] = ctx.cfg.environment[k]!;
+      const local = new LocalJobTarget(runtime, { dataDir: ctx.cfg.dataDir, baseEnv, defaultCwd: process.cwd() });
+      ctx.targets.setLocal(local);
       const controller = new TrainingJobController({
         client: ctx.client,
-        runtime,
+        local,
+        targets: ctx.targets,
         admission: opts.admission ? opts.admission(ctx) : new WorkloadAdmission(ctx.client, { assumeAdmittedAfterMs: opts.assumeAdmittedAfterMs }),
         registrar: opts.registrar ? opts.registrar(ctx) : registryRegistrar(ctx),
         events: ctx.recorder('trainingjob-controller'),
         log,
         dataDir: ctx.cfg.dataDir,
-        baseEnv,
-        defaultCwd: process.cwd(),
         gracePeriodMs: opts.gracePeriodMs ?? 10_000,
       });
       const c = ctx.manager.add(controller, {
@@ -64,6 +66,10 @@ export function createTrainingModule(opts: TrainingModuleOptions = {}): Platform
         concurrency: opts.concurrency ?? 8,
       });
       controllerQueue = c.queue;
+      // A cluster saw a job's pods change (the kubernetes module's watches): look again at once.
+      ctx.targets.onChange((kind, key) => {
+        if (kind === 'TrainingJob') c.queue.add(key);
+      });
       registerTrainingRoutes(ctx.app, {
         client: ctx.client,
         dataDir: ctx.cfg.dataDir,

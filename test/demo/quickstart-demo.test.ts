@@ -2,6 +2,7 @@
  * The quickstart's demo on a real platform: it trains iris through the queue, registers it,
  * serves it, and the printed request answers with the right class.
  */
+import { readFileSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { runDemo } from '../../src/cli/commands/demo.js';
@@ -19,10 +20,13 @@ test('capstan up --demo: train → register → alias → serve → a prediction
   const text = lines.join('\n');
   assert.doesNotMatch(text, /Demo stopped/, text);
   assert.match(text, /registered iris@1\.0\.0 \(accuracy 0\.\d+\)/);
-  const curl = /curl -s -X POST (\S+) .*\n\s+-d '(.+)'/.exec(text);
+  const curl = /curl -s -X POST (\S+) .*\n\s+-H "Authorization: Bearer \$\(cat (\S+)\)" .*\n\s+-d '(.+)'/.exec(text);
   assert.ok(curl, text);
+  // The service is private: without the token the gateway says 401.
+  assert.equal((await fetch(curl[1], { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl[3] })).status, 401);
   // The printed request, sent as printed, answers: a setosa sample is class 0.
-  const res = await fetch(curl[1], { method: 'POST', headers: { 'content-type': 'application/json' }, body: curl[2] });
+  const token = readFileSync(curl[2], 'utf8').trim();
+  const res = await fetch(curl[1], { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: curl[3] });
   assert.equal(res.status, 200);
   const out = (await res.json()) as { outputs: Array<{ data: number[] }> };
   const probs = out.outputs[0].data;

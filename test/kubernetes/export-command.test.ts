@@ -21,7 +21,8 @@ test('export renders schema-valid manifests for KServe, Kubeflow and Capstan obj
   const out = parseAllDocuments(yaml).map((d) => d.toJS() as { apiVersion: string; kind: string; metadata: { name: string; namespace?: string } });
   for (const m of out) assertValidManifest(m);
   const kinds = out.map((m) => `${m.kind}/${m.metadata.name}`);
-  for (const k of ['Service/tf', 'Pod/tf-ps-0', 'Pod/tf-worker-1', 'Service/digits', 'Deployment/digits-00001', 'Ingress/digits', 'PriorityClass/high', 'Namespace/team-b', 'Role/capstan-viewer']) assert.ok(kinds.includes(k), `${k} in ${kinds.join(', ')}`);
+  for (const k of ['Service/tf', 'Pod/tf-ps-0', 'Pod/tf-worker-1', 'Service/digits', 'Ingress/digits', 'PriorityClass/high', 'Namespace/team-b', 'Role/capstan-viewer']) assert.ok(kinds.includes(k), `${k} in ${kinds.join(', ')}`);
+  assert.ok(kinds.some((k) => /^Deployment\/digits-r[0-9a-f]{10}$/.test(k)), `a Deployment named for the revision in ${kinds.join(', ')}`);
   assert.equal(out.find((m) => m.kind === 'Pod')?.metadata.namespace, 'team-a');
   const dep = out.find((m) => m.kind === 'Deployment') as unknown as { spec: { template: { spec: { initContainers: { env: { name: string; value?: string }[] }[] } } } };
   assert.equal(dep.spec.template.spec.initContainers[0]!.env.find((e) => e.name === 'CAPSTAN_MODEL_URL')?.value, 'https://models.example.com/digits.onnx');
@@ -47,4 +48,18 @@ test('export: a registry model gets a token Secret to fill in; a storageUri else
 test('export refuses a kind with no Kubernetes form, naming it, and a bad object naming its field', () => {
   assert.throws(() => exportManifests([{ apiVersion: 'capstan.dev/v1alpha1', kind: 'Cluster', metadata: { name: 'x' }, spec: { type: 'local' } }], builtinKindRegistry(), opts), /Cluster "x" has no Kubernetes form/);
   assert.throws(() => exportManifests([{ apiVersion: 'capstan.dev/v1alpha1', kind: 'WorkloadPriorityClass', metadata: { name: 'x' }, value: 'high' }], builtinKindRegistry(), opts), /value/);
+});
+
+test('issue 19 point 9: two exported services in one namespace get distinct uid labels, so their selectors never match each other\'s pods', () => {
+  const yaml = exportManifests([
+    { apiVersion: 'capstan.dev/v1alpha1', kind: 'InferenceService', metadata: { name: 'a', namespace: 'team-a' }, spec: { predictor: { storageUri: 'https://models.example.com/a.onnx' } } },
+    { apiVersion: 'capstan.dev/v1alpha1', kind: 'InferenceService', metadata: { name: 'b', namespace: 'team-a' }, spec: { predictor: { storageUri: 'https://models.example.com/b.onnx' } } },
+  ], builtinKindRegistry(), opts);
+  const out = parseAllDocuments(yaml).map((d) => d.toJS() as any);
+  const svc = (n: string) => out.find((m) => m.kind === 'Service' && m.metadata.name === n);
+  const pods = (n: string) => out.find((m) => m.kind === 'Deployment' && m.metadata.name.startsWith(`${n}-`)).spec.template.metadata.labels as Record<string, string>;
+  const selects = (sel: Record<string, string>, labels: Record<string, string>) => Object.entries(sel).every(([k, v]) => labels[k] === v);
+  assert.ok(selects(svc('a').spec.selector, pods('a')) && selects(svc('b').spec.selector, pods('b')), 'each selects its own pods');
+  assert.ok(!selects(svc('a').spec.selector, pods('b')) && !selects(svc('b').spec.selector, pods('a')), 'and never the other\'s');
+  assert.ok(!yaml.includes('not-yet-created'));
 });

@@ -34,6 +34,12 @@ export class FakeKubeApi {
   readonly podQuota = new Map<string, number>();
   /** Every request seen: method, path, content type. */
   readonly requests: { method: string; path: string; contentType?: string; fieldManager?: string }[] = [];
+  /** Pod logs by `namespace/name` (what GET .../pods/NAME/log answers; a fake kubelet fills it). */
+  readonly podLogs = new Map<string, string>();
+  /** Called for every change, as a watch would see it (the fake kubelet listens here). */
+  readonly listeners = new Set<(type: string, obj: Obj) => void>();
+  /** While true the API server is "down": every connection is reset, as while it restarts. */
+  private down = false;
   /** Namespaces being deleted stay Terminating while this is true. */
   holdNamespaceTermination = false;
   private readonly store = new Map<string, Stored>();
@@ -48,6 +54,12 @@ export class FakeKubeApi {
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
+  }
+
+  /** Takes the API server down (connections reset, watches cut) or brings it back. */
+  setDown(down: boolean): void {
+    this.down = down;
+    if (down) for (const w of this.watchers) w.res.destroy();
   }
 
   /** Closes watches and the server. */
@@ -123,6 +135,7 @@ export class FakeKubeApi {
     this.history.push(ev);
     if (this.history.length > 2000) this.history.shift();
     for (const w of this.watchers) this.send(w, ev);
+    for (const l of this.listeners) l(type, structuredClone(obj));
   }
 
   private send(w: { res: ServerResponse; resource: FakeResource; namespace?: string; selector: string | null }, ev: WatchEvent): void {
@@ -131,6 +144,7 @@ export class FakeKubeApi {
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    if (this.down) return void req.socket.destroy();
     const url = new URL(req.url ?? '/', 'http://x');
     this.requests.push({ method: req.method ?? '', path: url.pathname, contentType: req.headers['content-type'], fieldManager: url.searchParams.get('fieldManager') ?? undefined });
     const chunks: Buffer[] = [];
@@ -153,6 +167,13 @@ export class FakeKubeApi {
       const body = chunks.length ? (JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj) : undefined;
       if (verb === 'watch') return this.watch(res, r, namespace, url);
       if (verb === 'list') return json(res, 200, this.listOf(r, namespace, url.searchParams.get('labelSelector')));
+      if (verb === 'get' && p.sub === 'log' && r.kind === 'Pod') {
+        this.mustGet(r, namespace, p.name!);
+        const text = this.podLogs.get(`${namespace}/${p.name}`) ?? '';
+        const limit = Number(url.searchParams.get('limitBytes') ?? '') || text.length;
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        return void res.end(text.slice(Math.max(0, text.length - limit)));
+      }
       if (verb === 'get') return json(res, 200, this.mustGet(r, namespace, p.name!).obj);
       if (verb === 'patch' && req.headers['content-type']?.startsWith('application/apply-patch')) {
         const mgr = url.searchParams.get('fieldManager');
@@ -206,6 +227,16 @@ export class FakeKubeApi {
       if (!ns) throw new HttpStatus(404, 'NotFound', `namespaces "${namespace}" not found`);
       if (ns.obj.metadata.deletionTimestamp) {
         throw new HttpStatus(403, 'Forbidden', `${r.plural} "${obj.metadata.name}" is forbidden: unable to create new content in namespace ${namespace} because it is being terminated`, [{ reason: 'NamespaceTerminating', message: `namespace ${namespace} is being terminated`, field: 'metadata.namespace' }]);
+      }
+    }
+    if (r.kind === 'Pod') {
+      // As the ResourceQuota admission plugin: with a quota on requests.X in the namespace, every
+      // container (init containers too) must declare requests.X.
+      const hard = this.list('ResourceQuota').filter((q) => q.metadata.namespace === namespace).flatMap((q) => Object.keys(q.spec?.hard ?? {}));
+      for (const key of hard.filter((k) => k === 'requests.cpu' || k === 'requests.memory')) {
+        const res = key.slice('requests.'.length);
+        const missing = [...(obj.spec?.initContainers ?? []), ...(obj.spec?.containers ?? [])].filter((c: { resources?: { requests?: Record<string, string> } }) => c.resources?.requests?.[res] === undefined).map((c: { name: string }) => c.name);
+        if (missing.length) throw new HttpStatus(403, 'Forbidden', `pods "${obj.metadata.name}" is forbidden: failed quota: capstan-quota: must specify ${key} for: ${missing.join(',')}`);
       }
     }
     const max = r.kind === 'Pod' ? this.podQuota.get(namespace ?? '') : undefined;

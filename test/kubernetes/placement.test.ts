@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import type { KubeObject } from '../../src/api/meta.js';
-import { placementOf, podSetPlacement } from '../../src/runtime/kubernetes/placement.js';
+import { placementOf, podSetPlacement } from '../../src/queueing/placement.js';
 
 const flavor = (name: string, spec: Record<string, unknown>) => ({ apiVersion: 'capstan.dev/v1alpha1', kind: 'ResourceFlavor', metadata: { name }, spec }) as unknown as KubeObject;
 const flavors = [

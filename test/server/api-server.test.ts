@@ -157,8 +157,11 @@ test('deleting a project deletes what is in it, then the project', async () => {
   assert.equal((await tp.client.list(EventKind, { namespace: 'doomed' })).items.length, 0);
 });
 
-test('metrics count requests by route, verb and code', async () => {
-  const text = await (await fetch(`${tp.url}/metrics`)).text();
+test('metrics count requests by route, verb and code; /metrics needs a token', async () => {
+  const anonymous = await fetch(`${tp.url}/metrics`);
+  assert.equal(anonymous.status, 401);
+  assert.match(anonymous.headers.get('www-authenticate') ?? '', /^Bearer/);
+  const text = await (await fetch(`${tp.url}/metrics`, { headers: { authorization: `Bearer ${tp.token}` } })).text();
   assert.match(text, /capstan_apiserver_requests_total\{route="\/apis\/:group\/:version\/:plural",verb="POST",code="201"\} \d+/);
   assert.match(text, /capstan_apiserver_request_duration_seconds_bucket/);
 });

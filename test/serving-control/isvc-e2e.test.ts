@@ -12,7 +12,7 @@ import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { EventKind } from '../../src/api/kinds/event.js';
 import { capstanArgv } from '../support/spawn-capstan.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
-import { condTrue, inferV2, isvcManifest, loadLoop, predictV1, waitFor, writeModel } from './isvc-helpers.js';
+import { condTrue, inferV2, isvcManifest, loadLoop, predictV1, waitFor, writeModel, useGatewayToken } from './isvc-helpers.js';
 
 let tp: TestPlatform;
 let dir: string;
@@ -24,6 +24,7 @@ before(async () => {
   v1 = writeModel(dir, 'v1', 10);
   v2 = writeModel(dir, 'v2', 20);
   tp = await startTestPlatform();
+  useGatewayToken(tp.token);
 });
 
 let stopped = false;
@@ -121,7 +122,8 @@ test('bad input reports a reason and leaves other services serving', async () =>
 
 test('a custom runtime serves V1 on $PORT behind the gateway', async () => {
   const server = `require('node:http').createServer((req, res) => { res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ predictions: [[42]], path: req.url, model: process.env.MODEL_NAME })); }).listen(Number(process.env.PORT), '127.0.0.1')`;
-  await tp.client.apply(InferenceServiceKind, isvcManifest('mine', { runtime: 'custom', command: [process.execPath, '-e', server] }));
+  // spec.public: true answers without credentials (services are private by default).
+  await tp.client.apply(InferenceServiceKind, isvcManifest('mine', { runtime: 'custom', command: [process.execPath, '-e', server] }, { public: true }));
   const o = await waitFor(tp.client, 'mine', 'Ready', (s) => condTrue(s, 'Ready'));
   const res = await fetch(`${(o.status as { url: string }).url}/v1/models/mine:predict`, { method: 'POST', body: JSON.stringify({ instances: [[1]] }) });
   assert.equal(res.status, 200);
@@ -185,12 +187,17 @@ test('a service following a registry alias holds its version and rolls when the 
   o = await waitFor(tp.client, 'reg', 'holder label', (_s, obj) => obj.metadata.labels?.['capstan.dev/model-version'] === 'mnist-v1.0.0');
   const res = await fetch(`${tp.url}/apis/capstan.dev/v1alpha1/namespaces/default/models/mnist/aliases/production`, {
     method: 'PUT',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.token}` },
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.token}`, 'x-capstan-correlation-id': 'alias-flow-1' },
     body: JSON.stringify({ version: '2.0.0', reason: 'better' }),
   });
   assert.equal(res.status, 200, await res.text());
   await waitFor(tp.client, 'reg', 'rolled to 2.0.0', (s, obj) => (s.modelVersions ?? []).join() === 'mnist-v2.0.0' && (s.revisions ?? []).length === 1 && obj.metadata.labels?.['capstan.dev/model-version'] === 'mnist-v2.0.0');
   assert.equal((await inferV2(url, 'reg', [1, 1])).value, 23);
+  // The alias move and the rollout it started are one flow in the audit log.
+  const audit = (await tp.client.request<{ items: Array<{ verb: string; kind?: string; name?: string; subresource?: string; correlationId: string; user: string }> }>('GET', '/auth/audit?limit=200')).body.items;
+  const flow = audit.filter((r) => r.correlationId === 'alias-flow-1');
+  assert.ok(flow.some((r) => r.verb === 'update' && r.subresource === 'aliases/production' && r.user === 'admin'), JSON.stringify(flow));
+  assert.ok(flow.some((r) => r.verb === 'rollout' && r.kind === 'InferenceService' && r.name === 'reg' && r.user === 'system:controller:inferenceservice'), JSON.stringify(flow));
   // rollback returns to the previous stable revision's exact version
   assert.match(await cli(['rollout', 'rollback', 'isvc/reg']), /rolled back/);
   const back = await waitFor(tp.client, 'reg', 'back on 1.0.0', (s) => (s.modelVersions ?? []).join() === 'mnist-v1.0.0' && (s.revisions ?? []).length === 1);

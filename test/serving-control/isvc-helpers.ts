@@ -38,11 +38,22 @@ export function condTrue(s: InferenceServiceStatus, type: string): boolean {
   return s.conditions?.some((c) => c.type === type && c.status === 'True') ?? false;
 }
 
+let gatewayToken: string | undefined;
+
+/** The bearer token the helpers send to the gateway (services are private by default). */
+export function useGatewayToken(token: string | undefined): void {
+  gatewayToken = token;
+}
+
+function gatewayHeaders(): Record<string, string> {
+  return { 'content-type': 'application/json', ...(gatewayToken ? { authorization: `Bearer ${gatewayToken}` } : {}) };
+}
+
 /** OIP REST inference of one row; returns the output value and the revision that answered. */
 export async function inferV2(url: string, service: string, x: [number, number]): Promise<{ status: number; value?: number; revision?: string }> {
   const res = await fetch(`${url}/v2/models/${service}/infer`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: gatewayHeaders(),
     body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 2], datatype: 'FP32', data: x }] }),
   });
   const body = (await res.json()) as { outputs?: Array<{ data: number[] }> };
@@ -51,7 +62,7 @@ export async function inferV2(url: string, service: string, x: [number, number])
 
 /** KServe V1 predict of one row. */
 export async function predictV1(url: string, service: string, x: [number, number]): Promise<{ status: number; value?: number }> {
-  const res = await fetch(`${url}/v1/models/${service}:predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ instances: [x] }) });
+  const res = await fetch(`${url}/v1/models/${service}:predict`, { method: 'POST', headers: gatewayHeaders(), body: JSON.stringify({ instances: [x] }) });
   const body = (await res.json()) as { predictions?: number[][] };
   return { status: res.status, value: body.predictions?.[0]?.[0] };
 }

@@ -16,7 +16,7 @@ import { HttpClient } from '../../src/client/http-client.js';
 import { promotePatch, rollbackPatch } from '../../src/cli/extensions/serving-commands.js';
 import { allProcesses, procInfo, processGone } from '../../src/runtime/local/index.js';
 import { startServerProcess, type ServerProcess } from '../support/spawn-capstan.js';
-import { condTrue, inferV2, isvcManifest, waitFor, writeModel } from './isvc-helpers.js';
+import { condTrue, inferV2, isvcManifest, waitFor, writeModel, useGatewayToken } from './isvc-helpers.js';
 
 let dir: string;
 let dataDir: string;
@@ -29,6 +29,7 @@ const pidFile = (): string => join(dir, 'trainer.pids');
 async function start(): Promise<void> {
   server = await startServerProcess(dataDir);
   client = new HttpClient({ server: server.url, token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), timeoutMs: 10_000 });
+  useGatewayToken(readFileSync(join(dataDir, 'admin.token'), 'utf8').trim());
 }
 
 /** Replica pids of the platform run that was killed: a status naming one is from before the restart. */

@@ -14,7 +14,7 @@ import type { InferenceServiceStatus } from '../../src/api/kinds/inference-servi
 import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { HttpClient } from '../../src/client/http-client.js';
 import { startServerProcess, type ServerProcess } from '../support/spawn-capstan.js';
-import { condTrue, inferV2, isvcManifest, waitFor, writeModel } from './isvc-helpers.js';
+import { condTrue, inferV2, isvcManifest, waitFor, writeModel, useGatewayToken } from './isvc-helpers.js';
 
 let dir: string;
 let dataDir: string;
@@ -26,6 +26,7 @@ let portHolder: net.Server | undefined;
 async function start(): Promise<void> {
   server = await startServerProcess(dataDir);
   client = new HttpClient({ server: server.url, token: readFileSync(join(dataDir, 'admin.token'), 'utf8').trim(), timeoutMs: 10_000 });
+  useGatewayToken(readFileSync(join(dataDir, 'admin.token'), 'utf8').trim());
 }
 
 async function stop(signal: NodeJS.Signals): Promise<void> {

@@ -17,6 +17,8 @@ before(async () => {
   addModel(repo, 'tiny_queue', 1, smallMlp(1), {
     max_batch_size: 8, dynamic_batching: { max_queue_delay_microseconds: 1000000, default_queue_policy: { max_queue_size: 1 } },
   });
+  // No queue budget: the flow-control test below sends a burst far larger than the default budget admits.
+  addModel(repo, 'mlp_unbounded', 1, smallMlp(1), { dynamic_batching: { default_queue_policy: { default_timeout_microseconds: 0 } } });
   srv = await startServer({ modelRepository: repo });
   client = grpcClient(srv.grpcPort!);
 });
@@ -124,9 +126,9 @@ test('gRPC connections advertise wide HTTP/2 receive windows, not the 64 KiB def
     assert.equal(session.state.remoteWindowSize, GRPC_CONNECTION_WINDOW_BYTES);
     // 128 requests of 1 KB in flight at once on this one connection (2x the old window) all succeed.
     const body = Buffer.from(Float32Array.from({ length: 256 }, (_, i) => i % 5).buffer);
-    // ModelInfer: model "mlp", one FP32 input [64, 4] in raw_input_contents, in gRPC's 5-byte framing.
+    // ModelInfer: model "mlp_unbounded", one FP32 input [64, 4] in raw_input_contents, in gRPC's 5-byte framing.
     const msg = inferenceProtoRoot().lookupType('inference.ModelInferRequest').encode({
-      model_name: 'mlp', inputs: [{ name: 'input', datatype: 'FP32', shape: [64, 4] }], raw_input_contents: [body],
+      model_name: 'mlp_unbounded', inputs: [{ name: 'input', datatype: 'FP32', shape: [64, 4] }], raw_input_contents: [body],
     }).finish();
     const frame = Buffer.alloc(5 + msg.length);
     frame.writeUInt32BE(msg.length, 1);

@@ -42,7 +42,7 @@ test('Capstan CSV: good rows parse, malformed rows are skipped with their line n
   const text = ['# comment', 'id,submit_time,duration,queue,gpus,pods,cpu,memory,priority', 'a,0,60,q1,2,2,8,64Gi,5', 'b,zzz,60,q1,1,1,,,', 'c,5,60,,1,1,500m,,', 'c,6,60,,1,1,,,', 'd,7,60,,1,1,lots,,'].join('\n');
   const r = parseCapstanTrace(text);
   assert.deepEqual(r.jobs.map((j) => j.id), ['a', 'c']);
-  assert.deepEqual(r.jobs[0].podSets[0], { name: 'main', count: 2, gpus: 2, cpuMilli: 8000, memoryBytes: 64 * 2 ** 30, gpuModel: undefined });
+  assert.deepEqual(r.jobs[0].podSets[0], { name: 'main', count: 2, gpus: 2, gpuMilli: undefined, cpuMilli: 8000, memoryBytes: 64 * 2 ** 30, gpuModel: undefined });
   assert.equal(r.jobs[1].queue, 'default');
   assert.deepEqual(r.issues.map((i) => i.line), [4, 6, 7]);
   assert.match(r.issues[1].message, /duplicate id c/);
@@ -77,7 +77,8 @@ test('PAI task table: percent GPUs/CPUs, tasks become podSets of one gang, users
   const j = r.jobs[0];
   assert.equal(j.queue, 'alice');
   assert.equal(j.durationS, 700);
-  assert.deepEqual(j.podSets.map((p) => [p.name, p.count, p.gpus, p.cpuMilli]), [['worker', 4, 1, 6000], ['ps', 1, 0, 4000]]);
+  // plan_gpu 50 = half a GPU, kept as a 500 milli-GPU slice (issue 21), not rounded up to a whole GPU.
+  assert.deepEqual(j.podSets.map((p) => [p.name, p.count, p.gpus, p.gpuMilli, p.cpuMilli]), [['worker', 4, 0, 500, 6000], ['ps', 1, 0, undefined, 4000]]);
   assert.deepEqual(r.issues.map((i) => i.line), [3, 4]);
 });
 
@@ -112,4 +113,31 @@ test('the shipped example traces and cluster file parse', () => {
   assert.ok(parsePhillyTrace(read('philly-cluster_job_log.json')).jobs.length >= 30);
   assert.ok(parsePaiTrace(read('pai_task_table.csv'), read('pai_job_table.csv')).jobs.length >= 30);
   assert.ok(parseHeliosTrace(read('helios-cluster_log.csv')).jobs.length >= 30);
+});
+
+test('Capstan CSV: gpu_milli is a shared slice per pod, 0-999', () => {
+  const text = ['id,submit_time,duration,gpus,gpu_milli', 'a,0,60,0,250', 'b,1,60,1,500', 'c,2,60,0,1000', 'd,3,60,0,half'].join('\n');
+  const r = parseCapstanTrace(text);
+  assert.deepEqual(r.jobs.map((j) => [j.id, j.podSets[0].gpus, j.podSets[0].gpuMilli]), [['a', 0, 250], ['b', 1, 500]]);
+  assert.deepEqual(r.issues.map((i) => [i.line, i.message]), [[4, 'gpu_milli "1000" is not an integer from 0 to 999'], [5, 'gpu_milli "half" is not an integer from 0 to 999']]);
+});
+
+test('openb (Alibaba GPU-sharing trace): slices kept as milli-GPU, whole GPUs, durations, bad rows named', async () => {
+  const { readFileSync } = await import('node:fs');
+  const { parseOpenbTrace } = await import('../../src/sim/trace-openb.js');
+  // The fixture is an excerpt of the real trace (see test/sim/fixtures/README.md); tests run from dist/, the fixture stays in the source tree.
+  const text = readFileSync(new URL('../../../test/sim/fixtures/openb_pod_list_default.head.csv', import.meta.url), 'utf8');
+  const r = parseOpenbTrace(text);
+  assert.equal(r.jobs.length, 25);
+  assert.equal(r.issues.length, 0);
+  const byId = new Map(r.jobs.map((j) => [j.id, j]));
+  assert.deepEqual(byId.get('openb-pod-0001')?.podSets[0], { name: 'pod', count: 1, gpus: 0, gpuMilli: 460, cpuMilli: 6000, memoryBytes: 12288 * 2 ** 20, gpuModel: undefined });
+  assert.equal(byId.get('openb-pod-0017')?.podSets[0].gpus, 8);
+  assert.equal(byId.get('openb-pod-0005')?.podSets[0].gpus, 0);
+  assert.equal(byId.get('openb-pod-0022')?.durationS, 9973826 - 9679175);
+  assert.equal(byId.get('openb-pod-0022')?.queue, 'BE');
+  const bad = parseOpenbTrace(['name,cpu_milli,memory_mib,num_gpu,gpu_milli,gpu_spec,qos,pod_phase,creation_time,deletion_time,scheduled_time', 'p,1000,10,1,0,,LS,Running,0,5,0', 'q,1000,10,1,500,V100M16,LS,Running,9,5,9', 'r,1000,10,1,500,V100M16,LS,Running,0,5,0'].join('\n'));
+  assert.deepEqual(bad.issues.map((i) => i.line), [2, 3]);
+  assert.match(bad.issues[0].message, /gpu_milli "0" is not an integer from 1 to 1000/);
+  assert.equal(bad.jobs[0].podSets[0].gpuModel, 'V100M16');
 });

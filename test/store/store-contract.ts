@@ -211,6 +211,22 @@ export function storeContract(name: string, makeBackend: () => Promise<StorageBa
     await b.setMeta('k', 'v2');
     assert.equal(await b.getMeta('k'), 'v2');
   }));
+
+  test(`${name}: audit records append, filter, page newest first and prune by time`, withStore(async (_s, b) => {
+    const row = (i: number, user: string, ns: string) => ({ time: `2026-01-01T00:00:${String(i).padStart(2, '0')}.000Z`, user, verb: 'create', resource: 'capstan.dev/models', namespace: ns, name: `m${i}`, data: JSON.stringify({ i }) });
+    await b.appendAudit([row(1, 'alice', 'a'), row(2, 'bob', 'a'), row(3, 'alice', 'b')]);
+    await b.appendAudit([row(4, 'alice', 'a')]);
+    const all = await b.queryAudit({ limit: 10 });
+    assert.deepEqual(all.map((r) => r.name), ['m4', 'm3', 'm2', 'm1']);
+    assert.deepEqual((await b.queryAudit({ user: 'alice', namespace: 'a', limit: 10 })).map((r) => r.name), ['m4', 'm1']);
+    const page1 = await b.queryAudit({ limit: 2 });
+    const page2 = await b.queryAudit({ limit: 2, beforeId: page1[1].id });
+    assert.deepEqual([...page1, ...page2].map((r) => r.name), ['m4', 'm3', 'm2', 'm1']);
+    assert.deepEqual((await b.queryAudit({ since: '2026-01-01T00:00:02.000Z', until: '2026-01-01T00:00:04.000Z', limit: 10 })).map((r) => r.name), ['m3', 'm2']);
+    assert.equal(JSON.parse(all[0].data).i, 4);
+    assert.equal(await b.pruneAudit('2026-01-01T00:00:03.000Z'), 2);
+    assert.deepEqual((await b.queryAudit({ limit: 10 })).map((r) => r.name), ['m4', 'm3']);
+  }));
 }
 
 /** Polls until the predicate holds (watches deliver asynchronously on some backends). */

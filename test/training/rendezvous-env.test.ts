@@ -1,7 +1,7 @@
 /** The pure rendezvous env: PyTorch ranks, TF_CONFIG, GPUs and Capstan's variables. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { portsNeeded, rendezvousEnv, replicaKey, tfConfig, type RendezvousInput } from '../../src/training/rendezvous-env.js';
+import { portsNeeded, rendezvousEnv, replicaKey, tfConfig, type RendezvousInput } from '../../src/runtime/rendezvous-env.js';
 
 const base = (over: Partial<RendezvousInput>): RendezvousInput => ({
   job: 'mnist', namespace: 'team', framework: 'pytorch', roles: [], ports: {}, metricsFile: (r) => `/m/${replicaKey(r)}.jsonl`, outputDir: '/out', ...over,

@@ -14,7 +14,7 @@ import { InferenceServiceKind } from '../../src/api/kinds/inference-service.js';
 import { TrainingJobKind } from '../../src/api/kinds/training-job.js';
 import { buildMlpOnnx } from '../../src/onnx/index.js';
 import { dashboardDir } from '../../src/web/dashboard-files.js';
-import { condTrue, waitFor, writeModel } from '../serving-control/isvc-helpers.js';
+import { condTrue, waitFor, writeModel, useGatewayToken } from '../serving-control/isvc-helpers.js';
 import { startTestPlatform, type TestPlatform } from '../support/test-platform.js';
 import { artifactsDir, browserUnavailable, launchBrowser } from './browser.js';
 import { unlabelledControls } from './page-checks.js';
@@ -39,6 +39,7 @@ describe('dashboard live pages in a real browser', { skip }, () => {
   before(async () => {
     if (missing) throw new Error(`dashboard browser tests cannot run in CI: ${missing}`);
     tp = await startTestPlatform();
+    useGatewayToken(tp.token);
     work = mkdtempSync(join(tmpdir(), 'capstan-web-live-'));
     shots = artifactsDir(work);
     browser = await launchBrowser();
@@ -46,7 +47,7 @@ describe('dashboard live pages in a real browser', { skip }, () => {
     page = await ctx.newPage();
     await page.goto(ui(''));
     await page.getByLabel('API token').fill(tp.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with a token' }).click();
     await page.locator('[data-ready="true"]').waitFor();
   });
   after(async () => {
@@ -167,7 +168,7 @@ describe('dashboard live pages in a real browser', { skip }, () => {
       const phone = await phoneCtx.newPage();
       await phone.goto(ui(''));
       await phone.getByLabel('API token').fill(tp.token);
-      await phone.getByRole('button', { name: 'Sign in' }).click();
+      await phone.getByRole('button', { name: 'Sign in with a token' }).click();
       await phone.locator('[data-ready="true"]').waitFor();
       for (const p of ['p/default/inferenceservices/sum', 'p/default/trainingjobs/from-form', 'p/default/trainingjobs/~new', 'p/default/models']) {
         await phone.goto(ui(p));

@@ -49,11 +49,11 @@ describe('dashboard in a real browser', { skip }, () => {
   test('a wrong token is refused in words; the right one opens the overview with the identity', async () => {
     await page.goto(ui(''));
     await page.getByLabel('API token').fill('cap_not_a_real_token_at_all');
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with a token' }).click();
     await page.getByRole('alert').filter({ hasText: 'the bearer token is not valid' }).waitFor();
     await shot('sign-in-refused');
     await page.getByLabel('API token').fill(tp.token);
-    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('button', { name: 'Sign in with a token' }).click();
     await page.locator('[data-ready="true"]').waitFor();
     assert.match(new URL(page.url()).pathname, /^\/ui\/p\/default\/?$/);
     assert.equal(await page.locator('.identity strong').textContent(), 'admin');
@@ -61,6 +61,38 @@ describe('dashboard in a real browser', { skip }, () => {
     // The default project's creation event is listed among recent events.
     await page.locator('text=Project/default').first().waitFor();
     await shot('overview');
+  });
+
+  test('signs in with user and password (an httpOnly session cookie) and writes with the CSRF header', async () => {
+    const other = await browser.newContext({ viewport: { width: 1280, height: 860 } });
+    try {
+      const p = await other.newPage();
+      await p.goto(ui(''));
+      await p.getByLabel('User').fill('admin');
+      await p.getByLabel('Password').fill('not the password');
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await p.getByRole('alert').filter({ hasText: 'wrong user name or password' }).waitFor();
+      await p.getByLabel('Password').fill(tp.platform.adminPassword!);
+      await p.getByRole('button', { name: 'Sign in', exact: true }).click();
+      await p.locator('[data-ready="true"]').waitFor();
+      assert.equal(await p.locator('.identity strong').textContent(), 'admin');
+      const cookies = await other.cookies();
+      assert.ok(cookies.find((c) => c.name === 'capstan_session')?.httpOnly, 'the session cookie is httpOnly');
+      assert.equal(await p.evaluate(() => localStorage.getItem('capstan.token')), 'session', 'no token is kept in the page');
+      // A write from the session (the YAML editor) carries the CSRF header and succeeds.
+      await p.goto(ui('p/default/projects/~new'));
+      await p.getByLabel('Project YAML').fill('apiVersion: capstan.dev/v1alpha1\nkind: Project\nmetadata:\n  name: web-session\nspec: {}\n');
+      await p.getByRole('button', { name: 'Create' }).click();
+      await p.waitForURL(/\/ui\/p\/web-session\/?$/);
+      assert.equal((await tp.client.get(ProjectKind, undefined, 'web-session')).metadata.annotations?.['capstan.dev/created-by'], 'admin');
+      // The project's page answers "who can do what here" (the access review).
+      await p.goto(ui('p/default/projects/default'));
+      await p.getByRole('heading', { name: 'Who can do what here' }).waitFor();
+      await p.locator('section[aria-label="Access"] td', { hasText: 'cluster-admin' }).first().waitFor();
+      await shot('project-access', p);
+    } finally {
+      await other.close();
+    }
   });
 
   test('creates a project from the YAML editor and switches to it', async () => {
@@ -180,7 +212,7 @@ describe('dashboard in a real browser', { skip }, () => {
       const phone = await phoneCtx.newPage();
       await phone.goto(ui(''));
       await phone.getByLabel('API token').fill(tp.token);
-      await phone.getByRole('button', { name: 'Sign in' }).click();
+      await phone.getByRole('button', { name: 'Sign in with a token' }).click();
       await phone.locator('[data-ready="true"]').waitFor();
       for (const p of ['p/web-e2e', 'p/web-e2e/events', 'p/web-e2e/events/from-the-ui']) {
         await phone.goto(ui(p));

@@ -1,6 +1,6 @@
 /** The dashboard app: sign-in gate, discovery of kinds, the project in the URL, and the pages. */
 import { useCallback, useEffect, useMemo, useState } from 'react';
-import { apiJson, errorText, onUnauthorized, storedToken, storeToken } from './api/client.js';
+import { apiJson, errorText, onUnauthorized, SESSION_MARK, storedToken, storeToken } from './api/client.js';
 import { discoverKinds, GROUP_VERSION, type KindInfo } from './api/discovery.js';
 import { AppContext, type AppState, type Identity } from './state/app-context.js';
 import { Priority, resetCollections, useCollection } from './state/collections.js';
@@ -14,6 +14,7 @@ import './pages/queue-views.js';
 import './pages/registry-views.js';
 import './pages/serving-views.js';
 import './pages/training-views.js';
+import './pages/tenancy-views.js';
 
 const PROJECT_KEY = 'capstan.project';
 
@@ -32,6 +33,8 @@ export function App() {
   const [token, setToken] = useState(storedToken);
   const [notice, setNotice] = useState<string>();
   const signOut = useCallback((why?: string) => {
+    // A password session ends on the server too (its cookie is httpOnly).
+    if (storedToken() === SESSION_MARK && !why) void apiJson('/auth/logout', { method: 'POST' }).catch(() => undefined);
     storeToken(undefined);
     resetCollections();
     setToken(undefined);

@@ -7,11 +7,12 @@ import { ProjectKind } from './project.js';
 import { QUEUEING_KINDS } from './queueing-kinds.js';
 import { REGISTRY_KINDS } from './registry-kinds.js';
 import { SERVING_KINDS } from './serving-kinds.js';
+import { TENANCY_KINDS } from './tenancy-kinds.js';
 import { TRAINING_KINDS } from './training-kinds.js';
 import { TUNING_KINDS } from './tuning-kinds.js';
 
 /** The built-in kinds. */
-export const BUILTIN_KINDS: Kind[] = [ProjectKind, EventKind, ...REGISTRY_KINDS, ...SERVING_KINDS, ...QUEUEING_KINDS, ...TRAINING_KINDS, ...CLUSTER_KINDS, ...TUNING_KINDS];
+export const BUILTIN_KINDS: Kind[] = [ProjectKind, EventKind, ...REGISTRY_KINDS, ...SERVING_KINDS, ...QUEUEING_KINDS, ...TRAINING_KINDS, ...CLUSTER_KINDS, ...TENANCY_KINDS, ...TUNING_KINDS];
 
 /** A registry holding every built-in kind. */
 export function builtinKindRegistry(): KindRegistry {

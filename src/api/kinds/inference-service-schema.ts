@@ -110,12 +110,24 @@ const rolloutSpec = z
   })
   .strict();
 
+/** On a Kubernetes cluster: an Ingress to the service (locally the gateway serves it already). */
+const ingressSpec = z
+  .object({
+    host: z.string().max(253).regex(/^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/, 'must be a DNS name').optional(),
+    className: z.string().min(1).max(253).optional(),
+    pathPrefix: z.string().max(200).regex(/^\/[A-Za-z0-9._~\/-]*$/, 'must be a path starting with /').optional(),
+  })
+  .strict();
+
 /** InferenceService spec, with the cross-field rules (each issue names its field). */
 export const inferenceServiceSpec = z
   .object({
     predictor: predictorSpec,
     canary: canarySpec.optional(),
     rollout: rolloutSpec.default({ maxSurge: '100%', maxUnavailable: 0 }),
+    /** Answer inference without credentials; by default callers need a token with `infer` in the project. */
+    public: z.boolean().optional(),
+    ingress: ingressSpec.optional(),
   })
   .strict()
   .superRefine((s, ctx) => {

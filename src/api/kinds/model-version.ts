@@ -27,6 +27,18 @@ export function modelVersionName(model: string, version: string): string {
   return `${model}-v${version}`;
 }
 
+/**
+ * Why a new version is refused because its object name could be read as another model's version,
+ * or undefined (pure). `<model>-v<version>` is unambiguous when versions never contain "-v" and a
+ * digit: the name then splits at its last "-v<digit>" (`a`@`1.0.0-rc-v1.0.0` and `a-v1.0.0-rc`@`1.0.0`
+ * would both be `a-v1.0.0-rc-v1.0.0`). Checked when a version is registered, not in the schema, so
+ * versions stored before the rule stay valid.
+ */
+export function versionNameProblem(version: string): string | undefined {
+  if (!/-v[0-9]/.test(version)) return undefined;
+  return `"${version.slice(0, 80)}" contains "-v" followed by a digit, so its object name <model>-v<version> could also be read as a version of another model; use another prerelease (e.g. 1.0.0-rc.1)`;
+}
+
 /** Longest ModelVersion name: it must fit in a label value so holders can point at it. */
 export const MAX_MODEL_VERSION_NAME = 63;
 

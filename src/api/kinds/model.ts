@@ -14,6 +14,8 @@ export const aliasMove = z
     reason: z.string().max(1024).default(''),
     /** True when the move was a rollback (so repeated rollbacks walk further back). */
     rollback: z.boolean().optional(),
+    /** The request's correlation id: the rollouts this move starts and their promotion carry it too. */
+    correlationId: z.string().max(64).optional(),
   })
   .strict();
 /** One recorded alias move. */
@@ -21,7 +23,7 @@ export type AliasMove = z.infer<typeof aliasMove>;
 
 /** Where an alias points now. */
 export const aliasTarget = z
-  .object({ version: z.string().min(1), since: z.string().min(1), by: z.string().min(1) })
+  .object({ version: z.string().min(1), since: z.string().min(1), by: z.string().min(1), correlationId: z.string().max(64).optional() })
   .strict();
 /** Where an alias points now. */
 export type AliasTarget = z.infer<typeof aliasTarget>;

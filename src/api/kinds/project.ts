@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { condition } from '../meta.js';
 import { CAPSTAN_GROUP, CAPSTAN_VERSION, defineKind } from '../kind.js';
+import { projectRole } from './tenancy-kinds.js';
 
 /** The finalizer the Project controller uses to empty a project before it goes. */
 export const PROJECT_FINALIZER = 'capstan.dev/project-contents';
@@ -29,6 +30,18 @@ export const ProjectKind = defineKind({
       .object({
         displayName: z.string().max(200).optional(),
         description: z.string().max(4000).optional(),
+        /** Who may do what here (Kubeflow Profile's owner/contributors): a user or a group, and a role. */
+        members: z
+          .array(
+            z
+              .object({ user: z.string().min(1).max(253).optional(), group: z.string().min(1).max(253).optional(), role: projectRole })
+              .strict()
+              .refine((m) => (m.user === undefined) !== (m.group === undefined), { message: 'a member names exactly one of user or group' }),
+          )
+          .max(1000)
+          .optional(),
+        /** On Kubernetes: take over a namespace that exists without Capstan's labels (never deleted with the project). */
+        adoptNamespace: z.boolean().optional(),
       })
       .strict()
       .default({}),
@@ -38,6 +51,7 @@ export const ProjectKind = defineKind({
   defaultFinalizers: [PROJECT_FINALIZER],
   columns: [
     { name: 'STATUS', value: (o) => String((o.status as { phase?: string } | undefined)?.phase ?? '') },
+    { name: 'MEMBERS', value: (o) => String(((o.spec as { members?: unknown[] } | undefined)?.members ?? []).length) },
     { name: 'DISPLAY NAME', value: (o) => String((o.spec as { displayName?: string } | undefined)?.displayName ?? ''), wide: true },
   ],
 });

@@ -87,11 +87,13 @@ export async function runDemo(p: Platform, out: (s: string) => void): Promise<vo
     const url = (isvc.status as { url: string }).url;
     out(`  4. inferenceservice/iris is Ready at ${url}`);
     const body = JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: SAMPLE }] });
-    const res = await fetch(`${url}/v2/models/iris/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+    // Services are private: the gateway wants a token with infer in the project (the admin's here).
+    const res = await fetch(`${url}/v2/models/iris/infer`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
     const answer = await res.text();
     out(`  5. a prediction (HTTP ${res.status}):`);
     out('');
     out(`     curl -s -X POST ${url}/v2/models/iris/infer -H 'content-type: application/json' \\`);
+    out(`       -H "Authorization: Bearer $(cat ${p.adminTokenFile})" \\`);
     out(`       -d '${body}'`);
     out('');
     out(`     → ${answer.length > 400 ? `${answer.slice(0, 400)}…` : answer}`);

@@ -5,9 +5,10 @@ import { registerExperimentsCommands } from './experiments-commands.js';
 import { registerKubernetesCommands } from './kubernetes-commands.js';
 import { registerModelsCommands } from './models-commands.js';
 import { registerServingCommands } from './serving-commands.js';
+import { registerTenancyCommands } from './tenancy-commands.js';
 import { registerTrainingCommands } from './training-commands.js';
 
 /** Registers every capability's commands. */
 export function registerExtensionCommands(program: Command, env: () => CommandEnv): void {
-  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerExperimentsCommands]) register(program, env);
+  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerTenancyCommands, registerExperimentsCommands]) register(program, env);
 }

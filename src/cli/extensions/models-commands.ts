@@ -1,7 +1,8 @@
 /** CLI commands of the models capability: push, list, versions, pull, alias, rollback, history, compare. */
 import cliProgress from 'cli-progress';
 import type { Command } from 'commander';
-import { ModelVersionKind, type ModelVersionSpec } from '../../api/kinds/model-version.js';
+import { ApiError } from '../../api/errors.js';
+import { ModelVersionKind, modelVersionName, type ModelVersionSpec } from '../../api/kinds/model-version.js';
 import { ModelKind, type ModelStatus } from '../../api/kinds/model.js';
 import { aliasesAt, parseAtInstant } from '../../registry/alias-history.js';
 import { parseModelRef } from '../../registry/model-ref.js';
@@ -227,7 +228,12 @@ export function registerModelsCommands(program: Command, env: () => CommandEnv):
     .description('metrics (and params) of versions side by side')
     .action(async (model: string, versions: string[]) => {
       const e = env();
-      const objs = await Promise.all(versions.map((v) => e.client.get(ModelVersionKind, e.ctx.project, `${model}-v${v}`)));
+      const objs = await Promise.all(versions.map(async (v) => {
+        const o = await e.client.get(ModelVersionKind, e.ctx.project, modelVersionName(model, v));
+        // spec.model is the identity: a name stored before "-v<digit>" versions were refused may be another model's
+        if ((o.spec as ModelVersionSpec).model !== model) throw new ApiError('NotFound', `model ${model} has no version ${v} in project ${e.ctx.project}`);
+        return o;
+      }));
       const specs = objs.map((o) => o.spec as ModelVersionSpec);
       const metricKeys = [...new Set(specs.flatMap((s) => Object.keys(s.metrics)))].sort();
       const paramKeys = [...new Set(specs.flatMap((s) => Object.keys(s.params)))].sort();

@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { ApiError } from '../../api/errors.js';
 import { InferenceServiceKind, type InferenceServiceSpec, type InferenceServiceStatus } from '../../api/kinds/inference-service.js';
+import { ModelKind, type ModelStatus } from '../../api/kinds/model.js';
 import type { KubeObject } from '../../api/meta.js';
 import { resourcePath } from '../../client/http-client.js';
 import type { CommandEnv } from '../commands/resource-commands.js';
@@ -77,6 +78,14 @@ export function rollbackPatch(spec: InferenceServiceSpec, status: InferenceServi
   throw new Error(`the previous revision ${status.previousRevision?.name} has no model reference to return to`);
 }
 
+/** The correlation id of the alias move behind a model reference (`digits@production`), if it recorded one. */
+async function aliasCorrelation(e: CommandEnv, namespace: string, ref: string | undefined): Promise<string | undefined> {
+  const at = ref?.indexOf('@') ?? -1;
+  if (!ref || at < 0) return undefined;
+  const model = await e.client.tryGet(ModelKind, namespace, ref.slice(0, at));
+  return (model?.status as ModelStatus | undefined)?.aliases?.[ref.slice(at + 1)]?.correlationId;
+}
+
 /** Adds the serving commands to the program; `env()` connects lazily. */
 export function registerServingCommands(program: Command, env: () => CommandEnv): void {
   program
@@ -138,7 +147,10 @@ export function registerServingCommands(program: Command, env: () => CommandEnv)
       const e = env();
       const { namespace, name } = rolloutTarget(e, target);
       const obj = await e.client.get(InferenceServiceKind, namespace, name);
-      await e.client.patch(InferenceServiceKind, namespace, name, promotePatch(obj.spec as InferenceServiceSpec));
+      const spec = obj.spec as InferenceServiceSpec;
+      // The promotion joins the flow of the alias move that started the canary (one correlation id in the audit log).
+      const cid = await aliasCorrelation(e, namespace, spec.canary?.model ?? spec.predictor.model);
+      await e.client.request('PATCH', resourcePath(InferenceServiceKind, namespace, name), promotePatch(spec), 'application/merge-patch+json', cid ? { 'x-capstan-correlation-id': cid } : {});
       e.out(`inferenceservice/${name} promoted`);
     });
   rollout

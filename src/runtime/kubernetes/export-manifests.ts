@@ -7,7 +7,7 @@ import { stringify } from 'yaml';
 import { ApiError } from '../../api/errors.js';
 import type { KindRegistry } from '../../api/kind-registry.js';
 import type { KubeObject } from '../../api/meta.js';
-import { isvcRevisionInput, priorityClassInput, projectInput, trainingJobInput } from './capstan-adapters.js';
+import { exportUid, isvcRevisionInput, priorityClassInput, projectInput, revisionOf, trainingJobInput } from './capstan-adapters.js';
 import type { ManifestSet } from './inference-manifests.js';
 import { inferenceRevisionManifests, registryTokenSecretManifest, registryTokenSecretName } from './inference-manifests.js';
 import { registryModelOf } from './registry-token.js';
@@ -28,14 +28,14 @@ export interface ExportOptions {
 
 /** The manifests of one decoded object, or an error naming what cannot be exported. */
 export function manifestsFor(obj: KubeObject, opts: ExportOptions): Manifest[] {
-  // Objects from a file have no uid yet; the label says so until Capstan applies them.
-  const o: KubeObject = { ...obj, metadata: { ...obj.metadata, uid: obj.metadata.uid || 'not-yet-created' } };
+  // Objects from a file have no uid yet: one derived from kind/namespace/name keeps selectors unique.
+  const o: KubeObject = { ...obj, metadata: { ...obj.metadata, uid: obj.metadata.uid || exportUid(obj) } };
   let set: ManifestSet;
   switch (o.kind) {
     case 'InferenceService': {
       const model = registryModelOf((o.spec as InferenceServiceSpec).predictor);
       const secret = registryTokenSecretName(o.metadata.name);
-      set = inferenceRevisionManifests(isvcRevisionInput(o, '00001', { image: opts.image, registryUrl: opts.registryUrl, registryTokenSecret: secret, ...(opts.ingress ? { ingress: {} } : {}) }));
+      set = inferenceRevisionManifests(isvcRevisionInput(o, revisionOf(o.spec as InferenceServiceSpec), { image: opts.image, registryUrl: opts.registryUrl, registryTokenSecret: secret, ...(opts.ingress ? { ingress: {} } : {}) }));
       // Capstan issues the token when it applies the service; a printed file cannot hold one.
       if (model) {
         set.dependents.unshift(registryTokenSecretManifest(set.owner, secret, '', {

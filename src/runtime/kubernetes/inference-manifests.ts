@@ -4,6 +4,7 @@
  * Deployment, its HPA and the optional Ingress are owned by it, so deleting the Service (or the
  * Capstan object) lets the cluster's garbage collector remove the rest.
  */
+import { createHash } from 'node:crypto';
 import { dnsLabel, LABELS, managedLabels, type CapstanOwner, type Manifest } from './managed-labels.js';
 
 /** Requests/limits of one replica, as Kubernetes quantities. */
@@ -79,6 +80,8 @@ export interface ManifestSet {
   owner: CapstanOwner;
   root: Manifest;
   dependents: Manifest[];
+  /** The root is not Capstan's own object (an adopted namespace's first dependent): dependents get no owner reference to it. */
+  adopted?: boolean;
 }
 
 /** Port the model server listens on inside the pod. */
@@ -96,16 +99,25 @@ const FETCH_SCRIPT = [
   "}).catch(e=>{console.error('model download failed: '+e.message);process.exit(1)})",
 ].join('');
 
-/** Kubernetes resources (requests, limits) from Capstan's per-replica resources. */
-export function resourceRequirements(r: ReplicaResources | undefined): { requests?: Record<string, string>; limits?: Record<string, string> } {
-  if (!r) return {};
+/**
+ * What a container asks for when its object says nothing: a namespace with a ResourceQuota
+ * (every Capstan project with a queue) refuses pods whose containers declare no requests
+ * (`must specify requests.cpu`), so every container Capstan writes declares them.
+ */
+export const DEFAULT_CONTAINER_RESOURCES = { cpu: '100m', memory: '256Mi' } as const;
+
+/**
+ * Kubernetes resources (requests, limits) from Capstan's per-replica resources, for every
+ * container: cpu and memory requests always (defaults above), a memory limit always (= the
+ * request unless memoryLimit), a cpu limit when cpuLimit is set, GPUs as requests = limits.
+ */
+export function resourceRequirements(given: ReplicaResources | undefined): { requests?: Record<string, string>; limits?: Record<string, string> } {
+  const r: ReplicaResources = { ...given, cpu: given?.cpu ?? DEFAULT_CONTAINER_RESOURCES.cpu, memory: given?.memory ?? DEFAULT_CONTAINER_RESOURCES.memory };
   const requests: Record<string, string> = {};
   const limits: Record<string, string> = {};
-  if (r.cpu !== undefined) requests.cpu = String(r.cpu);
-  if (r.memory !== undefined) {
-    requests.memory = String(r.memory);
-    limits.memory = String(r.memoryLimit ?? r.memory);
-  }
+  requests.cpu = String(r.cpu);
+  requests.memory = String(r.memory);
+  limits.memory = String(r.memoryLimit ?? r.memory);
   if (r.cpuLimit !== undefined) limits.cpu = String(r.cpuLimit);
   if (r.gpu !== undefined && r.gpu > 0) {
     requests['nvidia.com/gpu'] = String(r.gpu);
@@ -178,7 +190,8 @@ export function inferenceRevisionManifests(input: IsvcRevisionInput): ManifestSe
           terminationGracePeriodSeconds: input.terminationGracePeriodSeconds ?? 30,
           securityContext: { runAsNonRoot: true, runAsUser: 10001, fsGroup: 10001 },
           initContainers: [
-            { name: 'fetch-model', image: input.image, ...pull, command: ['node', '-e', FETCH_SCRIPT], env, volumeMounts: [{ name: 'model', mountPath: MODEL_DIR }], securityContext },
+            // The download holds the model in memory once: the replica's own cpu/memory (never its GPU).
+            { name: 'fetch-model', image: input.image, ...pull, command: ['node', '-e', FETCH_SCRIPT], env, resources: resourceRequirements({ ...input.resources, gpu: undefined }), volumeMounts: [{ name: 'model', mountPath: MODEL_DIR }], securityContext },
           ],
           containers: [
             {
@@ -250,5 +263,12 @@ export function inferenceRevisionManifests(input: IsvcRevisionInput): ManifestSe
       },
     });
   }
+  // What was applied, on the Deployment: a reconcile that would apply the same writes nothing.
+  // The token Secret's plain text is not part of it (it is applied only when issued).
+  const hashed = { service, dependents: dependents.filter((m) => m.kind !== 'Secret') };
+  (deployment.metadata as { annotations?: Record<string, string> }).annotations = { [APPLIED_HASH_ANNOTATION]: createHash('sha256').update(JSON.stringify(hashed)).digest('hex').slice(0, 16) };
   return { owner, root: service, dependents };
 }
+
+/** The Deployment annotation recording the hash of what a revision's apply wrote. */
+export const APPLIED_HASH_ANNOTATION = 'capstan.dev/applied-hash';

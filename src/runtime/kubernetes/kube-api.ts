@@ -111,6 +111,11 @@ export class KubeApi {
     return this.call('list nodes', async () => plain<{ items: KubeJson[] }>(await this.core.listNode()).items);
   }
 
+  /** The last `limitBytes` of a pod's log (its one container). */
+  podLog(namespace: string, name: string, limitBytes: number): Promise<string> {
+    return this.call(`read log of Pod ${name}`, async () => String(await this.core.readNamespacedPodLog({ name, namespace, limitBytes })));
+  }
+
   /** Pods of a namespace matching a label selector. */
   pods(namespace: string, labelSelector: string): Promise<KubeJson[]> {
     return this.list('v1', 'Pod', labelSelector, namespace);
@@ -120,7 +125,7 @@ export class KubeApi {
    * Watches a path (e.g. `/apis/apps/v1/deployments`) until `signal` aborts, re-listing from the
    * last resourceVersion after a drop and backing off while the cluster is away.
    */
-  watch(path: string, labelSelector: string, onEvent: (e: KubeWatchEvent) => void, onError: (err: unknown) => void, signal: AbortSignal): void {
+  watch(path: string, labelSelector: string, onEvent: (e: KubeWatchEvent) => void, onError: (err: unknown) => void, signal: AbortSignal, onReconnected: () => void = () => undefined): void {
     const w = new Watch(this.kc);
     let resourceVersion: string | undefined;
     let failures = 0;
@@ -133,7 +138,11 @@ export class KubeApi {
             if (o?.metadata?.resourceVersion) resourceVersion = o.metadata.resourceVersion;
             if (type !== 'BOOKMARK') onEvent({ type: type as KubeWatchEvent['type'], object: o });
           }, resolve)
-            .then((ctl) => signal.addEventListener('abort', () => ctl.abort(), { once: true }))
+            .then((ctl) => {
+              // Connected again after failures: the API server is back (issue 19 point 11).
+              if (failures > 0) onReconnected();
+              signal.addEventListener('abort', () => ctl.abort(), { once: true });
+            })
             .catch(resolve);
         });
         if (signal.aborted) return;

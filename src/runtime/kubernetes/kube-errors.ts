@@ -18,7 +18,8 @@ export type KubeFailureReason =
   | 'ClusterError'
   | 'Timeout'
   | 'ConfigError'
-  | 'NoMatchingNodes';
+  | 'NoMatchingNodes'
+  | 'NamespaceNotOwned';
 
 /** A classified failure. */
 export interface KubeFailure {

@@ -5,7 +5,7 @@
  * streams status changes. It never touches Capstan's store (controllers record what it reports).
  */
 import type { ClusterSpec } from '../../api/kinds/cluster.js';
-import { inferenceRevisionManifests, registryTokenSecretManifest, registryTokenSecretName, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
+import { APPLIED_HASH_ANNOTATION, inferenceRevisionManifests, registryTokenSecretManifest, registryTokenSecretName, revisionDeploymentName, type IsvcRevisionInput, type ManifestSet } from './inference-manifests.js';
 import { KubeApi, type KubeJson, type KubeWatchEvent } from './kube-api.js';
 import { kubeConfigFor } from './kube-connection.js';
 import { KubeError } from './kube-errors.js';
@@ -77,7 +77,7 @@ export class KubernetesRuntime {
     try {
       const root = await this.api.apply(set.root);
       done.push(applied(root, set.root));
-      const ref = root.metadata.uid ? { apiVersion: set.root.apiVersion, kind: set.root.kind, name: set.root.metadata.name, uid: root.metadata.uid } : undefined;
+      const ref = root.metadata.uid && !set.adopted ? { apiVersion: set.root.apiVersion, kind: set.root.kind, name: set.root.metadata.name, uid: root.metadata.uid } : undefined;
       for (const m of set.dependents) {
         const r = await this.api.apply(ref ? withOwner(m, ref) : m);
         done.push(applied(r, m));
@@ -89,9 +89,24 @@ export class KubernetesRuntime {
     }
   }
 
-  /** Runs (or updates) one InferenceService revision. */
-  applyInferenceRevision(input: IsvcRevisionInput): Promise<AppliedObject[]> {
-    return this.applySet(inferenceRevisionManifests(input));
+  /**
+   * Runs (or updates) one InferenceService revision. Unless a token must be delivered, nothing
+   * is written when the cluster already has exactly this revision (its Deployment carries the
+   * hash of what was applied, and the Service is there): a steady reconcile only reads.
+   */
+  async applyInferenceRevision(input: IsvcRevisionInput): Promise<AppliedObject[]> {
+    const set = inferenceRevisionManifests(input);
+    if (input.registryToken === undefined) {
+      const dep = set.dependents.find((m) => m.kind === 'Deployment')!;
+      const want = (dep.metadata as { annotations?: Record<string, string> }).annotations?.[APPLIED_HASH_ANNOTATION];
+      const sel = ownedSelector(input.uid);
+      const cur = (await this.api.list('apps/v1', 'Deployment', sel, input.namespace)).find((d) => d.metadata.name === dep.metadata.name);
+      if (cur && cur.metadata.annotations?.[APPLIED_HASH_ANNOTATION] === want && !cur.metadata.deletionTimestamp) {
+        const svc = (await this.api.list('v1', 'Service', sel, input.namespace)).find((s) => s.metadata.name === set.root.metadata.name);
+        if (svc && !svc.metadata.deletionTimestamp) return [];
+      }
+    }
+    return this.applySet(set);
   }
 
   /** Starts a training job: every replica or none (atomic). */
@@ -109,9 +124,29 @@ export class KubernetesRuntime {
     return this.applySet(priorityClassManifests(input));
   }
 
-  /** Mirrors a Project: Namespace, ResourceQuota, Roles and RoleBindings. */
-  applyProject(input: ProjectInput): Promise<AppliedObject[]> {
-    return this.applySet(projectManifests(input));
+  /**
+   * Mirrors a Project: Namespace, ResourceQuota, Roles and RoleBindings; a binding (or the quota)
+   * the project no longer has is deleted. An adopted namespace itself is never written.
+   */
+  async applyProject(input: ProjectInput): Promise<AppliedObject[]> {
+    const set = projectManifests(input);
+    if (input.adopted && set.root.kind === 'Namespace') return [];
+    const applied = await this.applySet(set);
+    const want = new Set([set.root, ...set.dependents].map((m) => `${m.kind}/${m.metadata.name}`));
+    for (const [apiVersion, kind] of [['rbac.authorization.k8s.io/v1', 'RoleBinding'], ['v1', 'ResourceQuota']] as const) {
+      for (const o of await this.api.list(apiVersion, kind, ownedSelector(input.uid), input.name)) {
+        if (!want.has(`${kind}/${o.metadata.name}`)) await this.api.delete(apiVersion, kind, o.metadata.name, input.name);
+      }
+    }
+    return applied;
+  }
+
+  /** The namespace as the cluster has it: absent, Capstan's (labelled for a Project), or someone else's. */
+  async namespaceOwnership(name: string): Promise<'absent' | 'capstan' | 'foreign'> {
+    const ns = await this.api.tryRead('v1', 'Namespace', name);
+    if (!ns) return 'absent';
+    const l = ns.metadata.labels ?? {};
+    return l[LABELS.managedBy] === 'capstan' && l[LABELS.kind] === 'Project' ? 'capstan' : 'foreign';
   }
 
   /**
@@ -188,13 +223,13 @@ export class KubernetesRuntime {
   }
 
   /** Streams Deployment/Pod/Job changes of Capstan's objects, and Node changes, until `signal` aborts. */
-  watchStatus(cb: (e: RuntimeStatusEvent) => void, signal: AbortSignal, onError: (err: unknown) => void = () => undefined): void {
+  watchStatus(cb: (e: RuntimeStatusEvent) => void, signal: AbortSignal, onError: (err: unknown) => void = () => undefined, onReconnected: () => void = () => undefined): void {
     const managed = `${LABELS.managedBy}=capstan`;
     const emit = (kind: string) => (e: KubeWatchEvent) => cb({ type: e.type, kind, object: e.object, ...(kind === 'Node' ? {} : { owner: ownerOf(e.object) }) });
-    this.api.watch('/apis/apps/v1/deployments', managed, emit('Deployment'), onError, signal);
-    this.api.watch('/api/v1/pods', managed, emit('Pod'), onError, signal);
-    this.api.watch('/apis/batch/v1/jobs', managed, emit('Job'), onError, signal);
-    this.api.watch('/api/v1/nodes', '', emit('Node'), onError, signal);
+    this.api.watch('/apis/apps/v1/deployments', managed, emit('Deployment'), onError, signal, onReconnected);
+    this.api.watch('/api/v1/pods', managed, emit('Pod'), onError, signal, onReconnected);
+    this.api.watch('/apis/batch/v1/jobs', managed, emit('Job'), onError, signal, onReconnected);
+    this.api.watch('/api/v1/nodes', '', emit('Node'), onError, signal, onReconnected);
   }
 }
 

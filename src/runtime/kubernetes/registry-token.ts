@@ -3,22 +3,30 @@
  * that may only read its model in its project (the Model, and the model's versions with their
  * artifacts), kept in a Secret the Deployment's init container reads through secretKeyRef.
  */
-import type { TokenScope } from '../../server/scoped-tokens.js';
+import type { TokenOwner, TokenScope } from '../../server/scoped-tokens.js';
 
-// ModelVersion names are `<model>-v<SemVer>` (src/api/kinds/model-version.ts).
-const SEMVER = '(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)\\.(0|[1-9][0-9]*)(-[0-9a-z.-]+)?';
-
-function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/**
+ * What the runtime needs of the server's scoped tokens, handed in by the composition root
+ * (src/server/platform-modules.ts), so runtime/kubernetes never imports the server at run time.
+ */
+export interface RegistryTokenIssuer {
+  issue(owner: TokenOwner, scope: TokenScope): Promise<string>;
+  ofOwner(uid: string): Promise<{ scope: TokenScope; deliveredTo?: string[] } | undefined>;
+  markDelivered(uid: string, where: string): Promise<void>;
+  revokeOwner(uid: string): Promise<void>;
 }
 
-/** Read-only access to one model of one project: `get` on the Model and on its versions (and their artifacts). */
+/**
+ * Read-only access to one model of one project: `get` on the Model and on its versions (and their
+ * artifacts). Versions are matched by their `spec.model`, never by name: `digits-v1.0.0-rc-v1.0.0`
+ * may be a version of model `digits-v1.0.0-rc`.
+ */
 export function modelReadScope(namespace: string, model: string): TokenScope {
   return {
     namespace,
     rules: [
       { verbs: ['get'], resource: 'capstan.dev/models', names: [model] },
-      { verbs: ['get'], resource: 'capstan.dev/modelversions', namePattern: `^${escapeRegExp(model)}-v${SEMVER}$` },
+      { verbs: ['get'], resource: 'capstan.dev/modelversions', model },
     ],
   };
 }

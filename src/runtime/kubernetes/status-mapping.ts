@@ -79,9 +79,11 @@ export function observeInference(deployments: KubeJson[], pods: KubeJson[]): Rev
     .map((d) => {
       const revision = d.metadata.labels?.[LABELS.revision] ?? d.metadata.name;
       const spec = (d.spec ?? {}) as { replicas?: number };
-      const st = (d.status ?? {}) as { readyReplicas?: number };
+      const st = (d.status ?? {}) as { readyReplicas?: number; conditions?: { type?: string; status?: string; reason?: string; message?: string }[] };
       const mine = pods.filter((p) => p.metadata.labels?.[LABELS.revision] === revision);
-      const failure = mine.map(podFailure).find((f) => f !== undefined);
+      // No pod at all can fail: the ReplicaSet could not create them (quota, admission webhooks,
+      // a missing service account). The Deployment carries the apiserver's refusal as ReplicaFailure.
+      const failure = mine.map(podFailure).find((f) => f !== undefined) ?? deploymentFailure(d.metadata.name, st.conditions);
       return { revision, desiredReplicas: spec.replicas ?? 1, readyReplicas: st.readyReplicas ?? 0, ...(failure ? { failure } : {}) };
     })
     .sort((a, b) => a.revision.localeCompare(b.revision));
@@ -130,4 +132,45 @@ export function observeJob(job: KubeJson): 'Pending' | 'Running' | 'Succeeded' |
   if (st.conditions?.some((c) => (c.type === 'Complete' || c.type === 'SuccessCriteriaMet') && c.status === 'True')) return 'Succeeded';
   if (st.conditions?.some((c) => (c.type === 'Failed' || c.type === 'FailureTarget') && c.status === 'True')) return 'Failed';
   return (st.active ?? 0) > 0 ? 'Running' : 'Pending';
+}
+
+/** A replica's state on a cluster, in the compute-target vocabulary (src/runtime/compute-target.ts). */
+export interface PodReplicaState {
+  role: string;
+  index: number;
+  state: 'starting' | 'running' | 'restarting' | 'succeeded' | 'failed' | 'stopped';
+  restarts: number;
+  reason?: string;
+  message?: string;
+}
+
+/**
+ * A training pod as a replica state: Pending → starting (with the reason it waits, e.g.
+ * ImagePullBackOff or Unschedulable), Running → running (restarting while the kubelet backs off a
+ * crashed container), Succeeded, Failed (with the cluster's reason), terminating → stopped.
+ */
+export function podReplicaState(pod: KubeJson): PodReplicaState {
+  const st = (pod.status ?? {}) as PodStatus;
+  const role = pod.metadata.labels?.[LABELS.role] ?? 'replica';
+  const index = Number(pod.metadata.labels?.[LABELS.index] ?? 0);
+  const restarts = (st.containerStatuses ?? []).reduce((s, c) => s + (c.restartCount ?? 0), 0);
+  const f = podFailure(pod);
+  const why = f ? { reason: f.reason, message: f.message } : {};
+  if (pod.metadata.deletionTimestamp) return { role, index, state: 'stopped', restarts, ...why };
+  if (st.phase === 'Succeeded') return { role, index, state: 'succeeded', restarts };
+  if (st.phase === 'Failed') return { role, index, state: 'failed', restarts, reason: f?.reason ?? 'Failed', message: f?.message ?? 'the pod failed' };
+  if (st.phase === 'Running') {
+    const crashed = (st.containerStatuses ?? []).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff');
+    return { role, index, state: crashed ? 'restarting' : 'running', restarts, ...why };
+  }
+  return { role, index, state: 'starting', restarts, ...why };
+}
+
+/** A Deployment's ReplicaFailure (FailedCreate: the apiserver refused its pods) or stalled rollout, in the cluster's words. */
+export function deploymentFailure(name: string, conditions: { type?: string; status?: string; reason?: string; message?: string }[] | undefined): PodFailure | undefined {
+  const rf = conditions?.find((c) => c.type === 'ReplicaFailure' && c.status === 'True');
+  if (rf) return { reason: rf.reason ?? 'FailedCreate', message: rf.message ?? 'the cluster refused to create the pods', pod: name };
+  const pr = conditions?.find((c) => c.type === 'Progressing' && c.status === 'False');
+  if (pr) return { reason: pr.reason ?? 'ProgressDeadlineExceeded', message: pr.message ?? 'the rollout made no progress', pod: name };
+  return undefined;
 }

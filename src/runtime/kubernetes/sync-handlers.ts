@@ -2,12 +2,12 @@
 import type { Kind } from '../../api/kind.js';
 import type { Condition, KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
-import { isvcRevisionInput, priorityClassInput, projectInput } from './capstan-adapters.js';
+import { clusterProjectQuota, isvcRevisionInput, priorityClassInput, projectInput, revisionOf } from './capstan-adapters.js';
+import { KubeError } from './kube-errors.js';
 import type { InferenceServiceSpec } from '../../api/kinds/inference-service-schema.js';
-import type { ScopedTokens } from '../../server/scoped-tokens.js';
 import { registryTokenSecretName } from './inference-manifests.js';
 import type { KubernetesRuntime } from './kubernetes-runtime.js';
-import { modelReadScope, registryModelOf } from './registry-token.js';
+import { modelReadScope, registryModelOf, type RegistryTokenIssuer } from './registry-token.js';
 import { targetClusterOf, type RuntimeRegistry } from './runtime-registry.js';
 import type { SyncHandler } from './workload-sync-controller.js';
 
@@ -32,14 +32,14 @@ function cond(type: string, ok: boolean, reason: string, message: string): Condi
  * when the cluster has none (or the model changed), applied as a Secret with the revision,
  * revoked when the service is deleted.
  */
-export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults, tokens?: ScopedTokens): SyncHandler {
+export function inferenceServiceHandler(kind: Kind, runtimes: RuntimeRegistry, d: SyncDefaults, tokens?: RegistryTokenIssuer): SyncHandler {
   return {
     kind,
     writesStatus: true,
     targets: annotated,
     async apply(rt, obj) {
       const spec = runtimes.specOf(rt.clusterName);
-      const revision = String(obj.metadata.generation).padStart(5, '0');
+      const revision = revisionOf(obj.spec as InferenceServiceSpec);
       const ns = obj.metadata.namespace ?? 'default';
       const model = registryModelOf((obj.spec as InferenceServiceSpec).predictor);
       const secret = model && tokens ? registryTokenSecretName(obj.metadata.name) : undefined;
@@ -81,21 +81,32 @@ export function priorityClassHandler(kind: Kind): SyncHandler {
   return { kind, writesStatus: false, targets: (_o, r) => r.allKubernetes(), async apply(rt, obj) { await rt.applyPriorityClass(priorityClassInput(obj)); return {}; } };
 }
 
-/** Project → Namespace, ResourceQuota (its ClusterQueue's quota) and Roles on every kubernetes cluster. */
-export function projectHandler(kind: Kind, client: ResourceClient, localQueueKind: Kind | undefined, clusterQueueKind: Kind | undefined): SyncHandler {
+/**
+ * Project → Namespace, ResourceQuota (the quota of the project's queues on that cluster's
+ * flavors), Roles and a RoleBinding per role with members, on every kubernetes cluster. A
+ * namespace that exists without Capstan's labels is someone else's: refused (NamespaceNotOwned)
+ * unless spec.adoptNamespace, and even then never labelled, written or deleted by Capstan.
+ */
+export function projectHandler(kind: Kind, client: ResourceClient, localQueueKind: Kind | undefined, clusterQueueKind: Kind | undefined, flavorKind?: Kind): SyncHandler {
   return {
     kind,
-    writesStatus: false,
+    writesStatus: true,
     targets: (_o, r) => r.allKubernetes(),
     async apply(rt, obj) {
-      let cq: KubeObject | undefined;
-      if (localQueueKind && clusterQueueKind) {
-        const lq = (await client.list(localQueueKind, { namespace: obj.metadata.name })).items[0];
-        const cqName = (lq?.spec as { clusterQueue?: string } | undefined)?.clusterQueue;
-        if (cqName) cq = await client.tryGet(clusterQueueKind, undefined, cqName);
+      const ns = obj.metadata.name;
+      const adopt = (obj.spec as { adoptNamespace?: boolean } | undefined)?.adoptNamespace === true;
+      const owner = await rt.namespaceOwnership(ns);
+      if (owner === 'foreign' && !adopt) {
+        throw new KubeError({ reason: 'NamespaceNotOwned', message: `namespace "${ns}" already exists on cluster ${rt.clusterName} and Capstan did not create it; set spec.adoptNamespace: true to use it (Capstan then adds its quota and roles there and never deletes the namespace)`, retryable: false });
       }
-      await rt.applyProject(projectInput(obj, cq));
-      return {};
+      let quota: Record<string, string | number> = {};
+      if (localQueueKind && clusterQueueKind && flavorKind) {
+        const names = new Set((await client.list(localQueueKind, { namespace: ns })).items.map((lq) => (lq.spec as { clusterQueue?: string } | undefined)?.clusterQueue).filter((n): n is string => !!n));
+        const cqs = (await client.list(clusterQueueKind)).items.filter((cq) => names.has(cq.metadata.name));
+        quota = clusterProjectQuota(cqs, (await client.list(flavorKind)).items, rt.clusterName);
+      }
+      await rt.applyProject(projectInput(obj, quota, owner === 'foreign'));
+      return { conditions: [cond('NamespaceReady', true, owner === 'foreign' ? 'Adopted' : 'Applied', owner === 'foreign' ? `namespace ${ns} on cluster ${rt.clusterName} is used as it is (adopted: never deleted by Capstan)` : `namespace ${ns} on cluster ${rt.clusterName}`)] };
     },
   };
 }

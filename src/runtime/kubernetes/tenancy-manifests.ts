@@ -51,6 +51,12 @@ export interface ProjectInput {
   /** Hard quota (Kubernetes resource names: cpu, memory, nvidia.com/gpu, pods, ...). */
   quota?: Record<string, string | number>;
   roles?: ProjectRoleInput[];
+  /**
+   * The namespace exists and Capstan did not create it (spec.adoptNamespace): it is not applied
+   * (no labels of Capstan's, so deleting the project never deletes it); only what Capstan adds
+   * inside (quota, roles, bindings) is, and only that goes with the project.
+   */
+  adopted?: boolean;
 }
 
 const VERBS: Record<ProjectRoleInput['role'], string[]> = {
@@ -118,9 +124,11 @@ export function projectManifests(input: ProjectInput): ManifestSet {
       subjects,
     });
   }
-  return {
-    owner,
-    root: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...labels, ...(input.labels ?? {}), [LABELS.name]: labels[LABELS.name] } } },
-    dependents,
-  };
+  const namespace: Manifest = { apiVersion: 'v1', kind: 'Namespace', metadata: { name: ns, labels: { ...labels, ...(input.labels ?? {}), [LABELS.name]: labels[LABELS.name] } } };
+  if (input.adopted) {
+    // The first dependent stands as the root: namespaced objects need no owner, the namespace is not ours.
+    const [first, ...rest] = dependents;
+    return { owner, root: first ?? namespace, dependents: rest, adopted: true };
+  }
+  return { owner, root: namespace, dependents };
 }

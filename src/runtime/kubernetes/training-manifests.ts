@@ -4,7 +4,11 @@
  */
 import { resourceRequirements, type ManifestSet, type PodToleration, type ReplicaResources } from './inference-manifests.js';
 import { dnsLabel, LABELS, managedLabels, type CapstanOwner, type Manifest } from './managed-labels.js';
-import { defaultPort, rendezvousEnv, replicaPodName, type Framework } from './rendezvous-env.js';
+import { clusterRendezvous, defaultClusterPort, rendezvousEnv, replicaKey, replicaPodName } from '../rendezvous-env.js';
+import type { TrainingFramework } from '../../api/kinds/training-job-schema.js';
+
+/** Where a replica finds its output and metrics directory in the pod (an emptyDir). */
+export const POD_WORK_DIR = '/capstan';
 
 /** One role (Master, Worker, PS, Chief, Evaluator, ...) of a job. */
 export interface TrainingRoleInput {
@@ -28,7 +32,7 @@ export interface TrainingJobInput {
   name: string;
   namespace: string;
   uid: string;
-  framework: Framework;
+  framework: TrainingFramework;
   roles: TrainingRoleInput[];
   nodeSelector?: Record<string, string>;
   tolerations?: PodToleration[];
@@ -45,7 +49,7 @@ export interface TrainingJobInput {
 export function trainingJobManifests(input: TrainingJobInput): ManifestSet {
   const owner: CapstanOwner = { kind: 'TrainingJob', name: input.name, uid: input.uid, namespace: input.namespace };
   const base = managedLabels(owner);
-  const port = input.port ?? defaultPort(input.framework);
+  const port = input.port ?? defaultClusterPort(input.framework);
   const service = input.name;
   const root: Manifest = {
     apiVersion: 'v1',
@@ -65,8 +69,16 @@ export function trainingJobManifests(input: TrainingJobInput): ManifestSet {
     const nodeSelector = r.nodeSelector ?? input.nodeSelector;
     const tolerations = r.tolerations ?? input.tolerations;
     for (let i = 0; i < r.replicas; i++) {
-      const podName = replicaPodName(input.name, r.role, i);
-      const env = { ...(r.env ?? {}), ...rendezvousEnv(input.name, service, input.framework, roles, r.role, i, port) };
+      const ref = { role: r.role, index: i };
+      const podName = replicaPodName(input.name, ref);
+      // The one rendezvous env (src/runtime/rendezvous-env.ts), with the headless Service's DNS names.
+      const env = {
+        ...(r.env ?? {}),
+        ...rendezvousEnv({
+          job: input.name, namespace: input.namespace, framework: input.framework, roles, ...clusterRendezvous(input.name, service, input.framework, roles, port),
+          metricsFile: (x) => `${POD_WORK_DIR}/metrics-${replicaKey(x)}.jsonl`, outputDir: `${POD_WORK_DIR}/output`,
+        }, ref),
+      };
       pods.push({
         apiVersion: 'v1',
         kind: 'Pod',
@@ -81,6 +93,8 @@ export function trainingJobManifests(input: TrainingJobInput): ManifestSet {
           ...(input.activeDeadlineSeconds ? { activeDeadlineSeconds: input.activeDeadlineSeconds } : {}),
           ...(nodeSelector && Object.keys(nodeSelector).length ? { nodeSelector } : {}),
           ...(tolerations?.length ? { tolerations } : {}),
+          // The replica's writable place for $CAPSTAN_OUTPUT_DIR and $CAPSTAN_METRICS_FILE, as locally.
+          volumes: [{ name: 'capstan-work', emptyDir: {} }],
           containers: [
             {
               name: dnsLabel(r.role),
@@ -91,6 +105,7 @@ export function trainingJobManifests(input: TrainingJobInput): ManifestSet {
               env: Object.entries(env).map(([name, value]) => ({ name, value })),
               ports: [{ name: 'rendezvous', containerPort: port, protocol: 'TCP' }],
               resources: resourceRequirements(r.resources),
+              volumeMounts: [{ name: 'capstan-work', mountPath: POD_WORK_DIR }],
             },
           ],
         },

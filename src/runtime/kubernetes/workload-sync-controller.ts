@@ -119,7 +119,7 @@ export class WorkloadSyncController implements Reconciler {
       const n = this.attempts.get(key) ?? 0;
       this.attempts.set(key, n + 1);
       await this.recorder.event(obj, 'Warning', 'CleanupFailed', `cannot remove the object's cluster resources yet (${f.reason}): ${f.message}`);
-      return { requeueAfterMs: backoffDelayMs(n) };
+      return { requeueAfterMs: backoffDelayMs(n, 1000, 30_000) };
     }
     if (remaining > 0) return { requeueAfterMs: 1000 };
     this.attempts.delete(key);

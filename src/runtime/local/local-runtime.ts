@@ -18,6 +18,8 @@ export interface LocalRuntimeOptions {
   onEvent?: (event: ProcessEvent) => void;
   /** Records every live process group on disk (reap it before the first run()). */
   ledger?: ProcessLedger;
+  /** The environment processes inherit unless their spec says `inheritEnv: false` (the server's, from its config); default none. */
+  inheritedEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** Runs and stops supervised processes by id; see ProcessSupervisor for the per-process behaviour. */
@@ -40,6 +42,7 @@ export class LocalRuntime {
       this.hooked = true;
     }
     const sup = new ProcessSupervisor(spec, {
+      inheritedEnv: this.opts.inheritedEnv,
       onChange: this.opts.onChange,
       onEvent: this.opts.onEvent,
       onSpawn: (pgid) => {

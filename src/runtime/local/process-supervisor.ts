@@ -20,6 +20,8 @@ export interface SupervisorHooks {
   onEvent?: (event: ProcessEvent) => void;
   onSpawn?: (pgid: number) => void;
   onGone?: (pgid: number) => void;
+  /** The environment the process inherits (the server's, passed down from its config). */
+  inheritedEnv?: Readonly<Record<string, string | undefined>>;
 }
 
 /** How many log lines a crash event carries. */
@@ -118,7 +120,7 @@ export class ProcessSupervisor {
     }
     if (this.stopping) return;
     const args = spec.args.map((a) => (port === undefined ? a : a.replaceAll('$(PORT)', String(port))));
-    const env: Record<string, string | undefined> = { ...(spec.inheritEnv === false ? {} : process.env), ...spec.env };
+    const env: Record<string, string | undefined> = { ...(spec.inheritEnv === false ? {} : (this.hooks.inheritedEnv ?? {})), ...spec.env };
     if (port !== undefined) env.PORT = String(port);
     mkdirSync(dirname(spec.logFile), { recursive: true });
     const fd = openSync(spec.logFile, 'a');

@@ -2,6 +2,7 @@
  * The inference-services capability's platform module: the gateway (on cfg.gatewayPort), the local runtime that
  * runs replicas, the model cache, the InferenceService controller, the autoscaler loop and the log route.
  */
+import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { InferenceServiceKind, type InferenceServiceSpec } from '../../api/kinds/inference-service.js';
 import { ModelVersionKind, type ModelVersionSpec } from '../../api/kinds/model-version.js';
@@ -13,6 +14,7 @@ import { LocalRuntime, ProcessLedger } from '../../runtime/local/index.js';
 import type { PlatformModule } from '../../server/platform-module.js';
 import { Gateway } from '../gateway/index.js';
 import { autoscaleTick, wakeService, type AutoscaleLoopDeps } from './autoscale-loop.js';
+import { inferAuthorizer } from './infer-authorizer.js';
 import { InferenceServiceReconciler } from './isvc-reconciler.js';
 import { registerIsvcLogRoutes } from './isvc-log-routes.js';
 import { registerIsvcMetricsRoutes } from './isvc-metrics-routes.js';
@@ -58,18 +60,18 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
     async install(ctx) {
       const log = ctx.log.child({ component: 'inference-services' });
       const services = new Map<string, ServiceState>();
-      const envBytes = Number(process.env.CAPSTAN_MODEL_CACHE_BYTES ?? '');
+      const envBytes = Number(ctx.cfg.environment.CAPSTAN_MODEL_CACHE_BYTES ?? '');
       const cache = new ModelCache({ root: join(ctx.cfg.dataDir, 'model-cache'), maxBytes: opts.modelCacheBytes ?? (envBytes > 0 ? envBytes : 10 * 1024 ** 3) });
       await cache.open();
       let registryStore: BlobStore | undefined;
       try {
-        registryStore = openRegistryBlobStore(ctx.cfg.dataDir, { s3: registryOptionsFromEnv(process.env).s3 });
+        registryStore = openRegistryBlobStore(ctx.cfg.dataDir, { s3: registryOptionsFromEnv(ctx.cfg.environment).s3 });
       } catch (err) {
         log.warn({ err: (err as Error).message }, 'registry artifact store unavailable: registry models cannot be served');
       }
       const resolver = new ModelResolver({ cache, client: ctx.client, registryStore, downloadDir: join(ctx.cfg.dataDir, 'model-cache-downloads') });
       const recorder = ctx.recorder('inferenceservice-controller');
-      const gateway = new Gateway({ logger: ctx.log.child({ component: 'gateway' }), registry: ctx.metrics, wakeTimeoutMs: opts.wakeTimeoutMs });
+      const gateway = new Gateway({ logger: ctx.log.child({ component: 'gateway' }), registry: ctx.metrics, wakeTimeoutMs: opts.wakeTimeoutMs, authorize: inferAuthorizer(ctx.authenticate, ctx.authorizer) });
       let gatewayUrl: string | undefined;
       let enqueue: (key: string) => void = () => undefined;
       const keyOfProcess = (id: string): string => id.split('/').slice(0, 2).join('/');
@@ -79,6 +81,7 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
       if (reaped.length > 0) log.warn({ replicas: reaped.map((r) => r.id), pids: reaped.flatMap((r) => r.pids) }, 'killed replica processes left by a previous run');
       const runtime = new LocalRuntime({
         ledger,
+        inheritedEnv: ctx.cfg.environment,
         onChange: (s) => enqueue(keyOfProcess(s.id)),
         onEvent: (e) => {
           const obj = services.get(keyOfProcess(e.id))?.object;
@@ -91,6 +94,22 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
         client: ctx.client, runtime, gateway, resolver, recorder, log, paths, services,
         gatewayUrl: () => gatewayUrl,
         enqueue: (key) => enqueue(key),
+        onRollout: (svc, revision, model, correlationId) =>
+          ctx.audit.record({
+            time: new Date().toISOString(),
+            user: 'system:controller:inferenceservice',
+            verb: 'rollout',
+            resource: InferenceServiceKind.resource,
+            kind: InferenceServiceKind.kind,
+            namespace: svc.metadata.namespace,
+            name: svc.metadata.name,
+            uid: svc.metadata.uid,
+            source: 'controller',
+            outcome: 'success',
+            code: 200,
+            correlationId: correlationId ?? randomUUID(),
+            diff: { revision, model: model.modelVersion ?? model.storageUri ?? model.ref ?? 'custom' },
+          }),
       });
       const isvcInformer = ctx.manager.informer(InferenceServiceKind);
       const follow = followersOf(() => isvcInformer.list());
@@ -148,3 +167,4 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
 
 /** Installs the inference-services capability with its default settings. */
 export const inferenceServiceModule: PlatformModule = createInferenceServiceModule();
+

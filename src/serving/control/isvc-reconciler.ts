@@ -7,11 +7,13 @@ import type { Logger } from 'pino';
 import { LOCAL_CLUSTER_NAME, targetClusterOf } from '../../api/kinds/cluster.js';
 import { InferenceServiceKind, type InferenceServiceSpec, type InferenceServiceStatus, type RevisionStatus } from '../../api/kinds/inference-service.js';
 import { MODEL_VERSION_LABEL } from '../../api/kinds/model-version.js';
+import { ModelKind, type ModelStatus } from '../../api/kinds/model.js';
 import type { KubeObject } from '../../api/meta.js';
 import type { ResourceClient } from '../../client/resource-client.js';
 import type { ReconcileResult, Reconciler } from '../../controllers/runtime/controller.js';
 import { splitKey } from '../../controllers/runtime/informer.js';
 import type { EventRecorder } from '../../controllers/runtime/event-recorder.js';
+import { parseModelRef } from '../../registry/model-ref.js';
 import type { LocalRuntime } from '../../runtime/local/index.js';
 import type { Gateway, GatewayRoute } from '../gateway/index.js';
 import { buildStatus, type ObservedRevision } from './isvc-status.js';
@@ -37,6 +39,8 @@ export interface IsvcReconcilerDeps {
   services: Map<string, ServiceState>;
   /** Queues a reconcile of a key. */
   enqueue: (key: string) => void;
+  /** Told when a new revision starts rolling out (the audit log records it under the alias move's correlation id). */
+  onRollout?: (service: KubeObject, revision: string, model: RevisionModel, correlationId: string | undefined) => void;
 }
 
 type Failure = { reason: string; message: string };
@@ -233,6 +237,7 @@ export class InferenceServiceReconciler implements Reconciler {
     const model: RevisionModel = restore ? restore.model : resolved ? { ...(resolved.ref ? { ref: resolved.ref } : {}), ...(resolved.modelVersion ? { modelVersion: resolved.modelVersion, version: resolved.version } : {}), ...(resolved.storageUri ? { storageUri: resolved.storageUri } : {}), sha256: resolved.sha256 } : {};
     const rr = new RevisionReplicas({ namespace: st.namespace, service: st.name, name, configHash: hash, template, model, modelPath }, this.d.runtime, this.d.paths);
     st.revisions.set(name, rr);
+    if (st.object && !restore && this.d.onRollout) void this.reportRollout(st.object, name, model);
     if (st.object) void this.d.recorder.event(st.object, 'Normal', restore ? 'RevisionRestored' : 'RevisionCreated', `revision ${name} for ${model.modelVersion ?? model.storageUri ?? 'custom runtime'}${restore ? ' (the stable revision, restarted from its status record)' : ''}`);
     return rr;
   }
@@ -259,12 +264,30 @@ export class InferenceServiceReconciler implements Reconciler {
     return job.path!;
   }
 
+  /** Reports a new revision with the correlation id of the alias move that pointed its model here (when one did). */
+  private async reportRollout(service: KubeObject, revision: string, model: RevisionModel): Promise<void> {
+    let correlationId: string | undefined;
+    try {
+      const ref = model.ref ? parseModelRef(model.ref) : undefined;
+      if (ref && ref.raw !== 'latest') {
+        const m = await this.d.client.tryGet(ModelKind, service.metadata.namespace, ref.model);
+        const target = (m?.status as ModelStatus | undefined)?.aliases?.[ref.raw];
+        if (target && target.version === model.version) correlationId = target.correlationId;
+      }
+    } catch {
+      // a reference that does not parse has no alias move to link to
+    }
+    this.d.onRollout!(service, revision, model, correlationId);
+  }
+
   private setRoute(st: ServiceState, spec: InferenceServiceSpec, revisions: GatewayRoute['revisions']): void {
     const route: GatewayRoute = {
       revisions,
       ...(spec.predictor.containerConcurrency > 0 ? { containerConcurrency: spec.predictor.containerConcurrency } : {}),
       ...(spec.predictor.timeout !== undefined ? { timeoutMs: spec.predictor.timeout * 1000 } : {}),
       modelName: st.name,
+      project: st.namespace,
+      ...(spec.public ? { public: true } : {}),
     };
     const sig = JSON.stringify(route);
     if (sig === st.routeSig) return;

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { availableParallelism } from 'node:os';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { PredictorSpec } from '../../api/kinds/inference-service.js';
 import type { ProbeSpec, ProcessSpec } from '../../runtime/local/index.js';
@@ -103,6 +104,21 @@ export interface ReplicaLaunch {
   /** Scratch directory of the revision (model directory with a batching config). */
   workDir: string;
   root: string;
+  /** Replicas of the service running on this machine at once (shares its cores); default 1. */
+  replicas?: number;
+  /** Cores of this machine; default os.availableParallelism(). */
+  cores?: number;
+}
+
+/**
+ * CPU budget and threads of one replica: N replicas on one machine share its cores (budget =
+ * cores / N, at least 1), so N × threads ≤ cores. A CPU request sets the threads (within the budget);
+ * without one the model server chooses per model within the budget (session-tuning.ts).
+ */
+export function replicaThreads(cpuRequest: string | number | undefined, replicas: number, cores: number): { cpuBudget: number; intraOpThreads?: number } {
+  const cpuBudget = Math.max(1, Math.floor(cores / Math.max(1, replicas)));
+  const req = cpuCores(cpuRequest);
+  return req === undefined ? { cpuBudget } : { cpuBudget, intraOpThreads: Math.max(1, Math.min(cpuBudget, Math.ceil(req))) };
 }
 
 /** The process spec of a replica. Batching settings become a Triton-style config.json beside a link to the model. */
@@ -122,8 +138,9 @@ export function replicaProcessSpec(l: ReplicaLaunch): ProcessSpec {
   }
   let model = l.modelPath ?? '';
   if (t.batching) model = batchingModelDir(l.workDir, model, t.batching);
-  const threads = Math.max(1, Math.ceil(cpuCores(t.resources?.cpu) ?? 1));
-  const msArgs = ['--model', `${l.service}=${model}`, '--http-port', '$(PORT)', '--intra-op-threads', String(threads), '--log-level', 'info'];
+  const th = replicaThreads(t.resources?.cpu, l.replicas ?? 1, l.cores ?? availableParallelism());
+  const msArgs = ['--model', `${l.service}=${model}`, '--http-port', '$(PORT)', '--cpu-budget', String(th.cpuBudget),
+    ...(th.intraOpThreads !== undefined ? ['--intra-op-threads', String(th.intraOpThreads)] : []), '--log-level', 'info'];
   return {
     ...common,
     command: process.execPath,

@@ -65,6 +65,8 @@ export class RevisionReplicas {
         logFile: this.logFile(i),
         workDir: join(this.paths.workRoot, this.rev.namespace, this.rev.service, this.rev.name),
         root: this.paths.repoRoot,
+        // Replicas started now share the machine's cores with the n - 1 others.
+        replicas: n,
       }));
       this.started.add(i);
     }

@@ -2,6 +2,7 @@
  * Per-service autoscaling state: feeds the gateway's load counters to the KPA (concurrency, rps) or replica
  * usage to the HPA (cpu, memory) and keeps the desired replica count with the sentence that explains it.
  */
+import { parseDurationMs } from '../../api/duration.js';
 import {
   hpaConfig,
   hpaDecide,
@@ -24,14 +25,7 @@ export const DEFAULT_MAX_REPLICAS = 10;
 /** The scaler a service uses, with its settings. */
 export type ScalerSettings = { kind: 'kpa'; config: KpaConfig; initial: number } | { kind: 'hpa'; config: HpaConfig; initial: number };
 
-/** Parses `60s`, `500ms`, `2m`, `1h` (or a number of seconds) into milliseconds; undefined when malformed. */
-export function parseDurationMs(v: string | undefined): number | undefined {
-  if (v === undefined) return undefined;
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) return undefined;
-  const scale = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] ?? 's'] ?? 1000;
-  return Number(m[1]) * scale;
-}
+export { parseDurationMs };
 
 function num(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;

@@ -30,7 +30,12 @@ export interface GatewayOptions {
   wakeQueueLimit?: number;
   /** Clock for stats (default Date.now); the autoscaler's samples use the same clock. */
   now?: () => number;
+  /** Checks a request to a non-public service (the platform's authenticator and authorizer); absent, every request passes. */
+  authorize?: InferAuthorizer;
 }
+
+/** Decides whether the Authorization header may call `service` in `project`. */
+export type InferAuthorizer = (authorization: string | undefined, project: string, service: string) => Promise<{ ok: true } | { ok: false; code: 401 | 403; message: string }>;
 
 /** A service's route as the controller sets it. */
 export interface GatewayRoute {
@@ -42,6 +47,10 @@ export interface GatewayRoute {
   timeoutMs?: number;
   /** Model name the replicas serve, when it differs from the service name used in the URL. */
   modelName?: string;
+  /** The service's project: callers need `infer` there unless the route is public. */
+  project?: string;
+  /** Answer without credentials (`spec.public: true`). */
+  public?: boolean;
 }
 
 /** Load counters of one service, for the autoscaler (`sampleFromCounters` turns two reads into a sample). */
@@ -71,6 +80,7 @@ export class Gateway {
   private readonly wakeTimeoutMs: number;
   private readonly wakeQueueLimit: number;
   private readonly now: () => number;
+  private readonly authorize: InferAuthorizer | undefined;
   private readonly routes = new Map<string, ServiceRoute>();
   private readonly counters = new Map<string, ServiceCounters>();
   private readonly demandCallbacks: Array<(service: string) => void> = [];
@@ -85,6 +95,7 @@ export class Gateway {
     this.wakeTimeoutMs = opts.wakeTimeoutMs ?? 60_000;
     this.wakeQueueLimit = opts.wakeQueueLimit ?? 1000;
     this.now = opts.now ?? Date.now;
+    this.authorize = opts.authorize;
     this.server = http.createServer({ keepAliveTimeout: 65_000 }, (req, res) => {
       this.handle(req, res).catch((err: unknown) => {
         this.log.error({ err, url: req.url }, 'gateway handler failed');
@@ -186,6 +197,13 @@ export class Gateway {
     if (!route) {
       this.metrics.requests.inc({ service: '', revision: '', code: '404' });
       return this.reply(res, 404, { error: `service "${path.service}" not found` });
+    }
+    if (this.authorize && !route.isPublic) {
+      const verdict = await this.authorize(req.headers.authorization, route.project ?? 'default', route.name);
+      if (!verdict.ok) {
+        this.metrics.requests.inc({ service: route.name, revision: '', code: String(verdict.code) });
+        return this.reply(res, verdict.code, { error: verdict.message }, { req, challenge: verdict.code === 401 });
+      }
     }
     const service = route.name;
     const started = performance.now();
@@ -370,11 +388,12 @@ export class Gateway {
     });
   }
 
-  private reply(res: http.ServerResponse, status: number, body: Record<string, unknown>, opts: { req?: http.IncomingMessage; retryAfter?: boolean } = {}): void {
+  private reply(res: http.ServerResponse, status: number, body: Record<string, unknown>, opts: { req?: http.IncomingMessage; retryAfter?: boolean; challenge?: boolean } = {}): void {
     if (res.headersSent || res.destroyed) return;
     const payload = JSON.stringify(body);
     const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) };
     if (opts.retryAfter) headers['retry-after'] = '1';
+    if (opts.challenge) headers['www-authenticate'] = 'Bearer realm="capstan"';
     const req = opts.req;
     if (req !== undefined && !req.readableEnded) {
       // Unread body bytes would corrupt the next request on a keep-alive socket: drain small bodies, close for large ones.

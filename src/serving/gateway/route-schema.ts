@@ -20,6 +20,10 @@ export const serviceRouteSchema = z
     maxInFlight: z.number().int().min(1).optional(),
     timeoutMs: z.number().int().min(1).optional(),
     modelName: z.string().min(1).optional(),
+    /** The project the service is in: callers need `infer` there (unless `public`). */
+    project: z.string().min(1).optional(),
+    /** Answer without credentials. */
+    public: z.boolean().optional(),
   })
   .superRefine((r, ctx) => {
     const names = new Set<string>();

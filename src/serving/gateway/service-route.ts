@@ -96,6 +96,8 @@ export class ServiceRoute {
   maxInFlight: number | undefined;
   timeoutMs: number | undefined;
   modelName: string | undefined;
+  project: string | undefined;
+  isPublic = false;
   /** Requests currently forwarded to replicas (not queued). */
   active = 0;
   readonly waiters = new Set<Waiter>();
@@ -122,6 +124,8 @@ export class ServiceRoute {
     this.maxInFlight = spec.maxInFlight;
     this.timeoutMs = spec.timeoutMs;
     this.modelName = spec.modelName;
+    this.project = spec.project;
+    this.isPublic = spec.public === true;
   }
 
   /** Number of endpoints that can take traffic. */

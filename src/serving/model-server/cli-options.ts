@@ -10,9 +10,14 @@ export interface ModelServerCliOptions {
   host: string;
   intraOpThreads?: number;
   interOpThreads?: number;
+  /** Cores this server may use (bounds the automatic thread choice). */
+  cpuBudget?: number;
+  /** Memory budget of the loaded models (bytes). */
+  memoryBudgetBytes?: number;
+  loadOnDemand: boolean;
   maxBodyBytes?: number;
   executionProvider: 'cpu' | 'cuda';
-  sessionThread: 'worker' | 'event-loop';
+  sessionThread: 'worker' | 'event-loop' | 'auto';
   logLevel: string;
 }
 
@@ -37,6 +42,9 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
       host: { type: 'string' },
       'intra-op-threads': { type: 'string' },
       'inter-op-threads': { type: 'string' },
+      'cpu-budget': { type: 'string' },
+      'model-memory-budget': { type: 'string' },
+      'load-on-demand': { type: 'boolean' },
       'max-body-bytes': { type: 'string' },
       'execution-provider': { type: 'string' },
       'session-thread': { type: 'string' },
@@ -45,8 +53,8 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
   });
   const ep = values['execution-provider'] ?? 'cpu';
   if (ep !== 'cpu' && ep !== 'cuda') throw new Error(`--execution-provider must be cpu or cuda, got '${ep}'`);
-  const st = values['session-thread'] ?? 'event-loop';
-  if (st !== 'worker' && st !== 'event-loop') throw new Error(`--session-thread must be worker or event-loop, got '${st}'`);
+  const st = values['session-thread'] ?? 'auto';
+  if (st !== 'worker' && st !== 'event-loop' && st !== 'auto') throw new Error(`--session-thread must be auto, worker or event-loop, got '${st}'`);
   const models = values.model ?? [];
   if (!values['model-repository'] && models.length === 0) throw new Error('give --model-repository DIR or at least one --model NAME=PATH');
   return Object.freeze({
@@ -57,6 +65,9 @@ export function parseModelServerArgs(argv: readonly string[]): Readonly<ModelSer
     host: values.host ?? '127.0.0.1',
     intraOpThreads: intFlag('intra-op-threads', values['intra-op-threads'], 1),
     interOpThreads: intFlag('inter-op-threads', values['inter-op-threads'], 1),
+    cpuBudget: intFlag('cpu-budget', values['cpu-budget'], 1),
+    memoryBudgetBytes: intFlag('model-memory-budget', values['model-memory-budget'], 1),
+    loadOnDemand: values['load-on-demand'] === true,
     maxBodyBytes: intFlag('max-body-bytes', values['max-body-bytes'], 1),
     executionProvider: ep,
     sessionThread: st,

@@ -12,7 +12,8 @@
  * parser callbacks, IncomingMessage/ServerResponse and stream machinery per request.
  */
 import { createServer as createNetServer, type Server as NetServer, type Socket } from 'node:net';
-import type { Server as HttpServer } from 'node:http';
+import { STATUS_CODES, type Server as HttpServer } from 'node:http';
+import { describeFramingError } from '../../api/http-framing-errors.js';
 
 /** A parsed request on the fast path. Header names are lowercase. */
 export interface FastRequest<R = unknown> {
@@ -109,6 +110,12 @@ export function parsePlainHead<R>(head: string, route: (method: string, target: 
   return { method, target, route: r, headers, contentLength: Number(cl), close: connection === 'close' };
 }
 
+/** A whole answer to a request that cannot be framed: OIP's `{"error": ...}` body, then the connection closes. */
+export function framingErrorReply(status: number, message: string): string {
+  const body = Buffer.from(JSON.stringify({ error: message })).toString('latin1');
+  return `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Error'}\r\ncontent-type: application/json\r\ncontent-length: ${body.length}\r\nconnection: close\r\n\r\n${body}`;
+}
+
 /** Writes an answer: status line, headers, framing headers and body, in one write when the body is a string. */
 function writeReply(socket: Socket, r: FastReply, close: boolean, keepAliveSeconds: number): void {
   const framing = close ? 'connection: close\r\n' : `connection: keep-alive\r\nkeep-alive: timeout=${keepAliveSeconds}\r\n`;
@@ -137,7 +144,7 @@ class FastConnection {
   private idleSweeps = 0;
   private readonly onData = (c: Buffer): void => this.data(c);
   private readonly onError = (): void => { this.socket.destroy(); };
-  private readonly onEnd = (): void => { this.ended = true; if (!this.busy) this.socket.end(); };
+  private readonly onEnd = (): void => { this.ended = true; if (!this.busy) this.next(); };
 
   constructor(private readonly socket: Socket, private readonly opts: FastHttpOptions<any>, private readonly registry: Set<FastConnection>) {
     registry.add(this);
@@ -178,16 +185,18 @@ class FastConnection {
       return;
     }
     // Waiting for the rest of a body whose size is known: join the chunks once, when all are in.
-    if (this.pendingBytes < this.need) return;
+    if (this.pendingBytes < this.need) return this.cutShort();
     const buf = this.pending.length === 1 ? this.pending[0] : Buffer.concat(this.pending, this.pendingBytes);
     this.pending = [buf];
     const headEnd = buf.indexOf('\r\n\r\n', 0, 'latin1');
     if (headEnd < 0) {
       if (buf.length > MAX_HEADER_BYTES) this.handOff();
+      else this.cutShort();
       return;
     }
     const parsed = parsePlainHead(buf.toString('latin1', 0, headEnd), this.opts.route);
-    if (!parsed || parsed.contentLength > this.opts.maxBodyBytes) {
+    // A head over node:http's limit goes there too, so both answer it alike (431).
+    if (!parsed || parsed.contentLength > this.opts.maxBodyBytes || headEnd > MAX_HEADER_BYTES) {
       this.handOff();
       return;
     }
@@ -195,7 +204,7 @@ class FastConnection {
     const total = bodyStart + parsed.contentLength;
     if (buf.length < total) {
       this.need = total;
-      return;
+      return this.cutShort();
     }
     this.need = 0;
     const body = buf.subarray(bodyStart, total);
@@ -225,6 +234,13 @@ class FastConnection {
       this.busy = false;
       this.socket.destroy(err as Error);
     });
+  }
+
+  /** Answers a request whose head or body the client's end of the connection cut short (node:http says the same). */
+  private cutShort(): void {
+    if (!this.ended || this.socket.destroyed) return;
+    const problem = describeFramingError({ code: 'HPE_INVALID_EOF_STATE' })!;
+    this.socket.end(framingErrorReply(problem.status, problem.message), 'latin1');
   }
 
   /** Gives the connection, with every byte not yet consumed, to node:http. */

@@ -8,6 +8,7 @@ import type * as http2 from 'node:http2';
 import type { Logger } from 'pino';
 import type protobuf from 'protobufjs';
 import { inferenceProtoRoot } from './grpc-proto.js';
+import type { HistogramChild } from './local-metrics.js';
 import { grpcToInferRequest, inferResultToGrpc, type GrpcInferRequestMessage } from './grpc-codec.js';
 import { badRequest, toInferError } from './infer-error.js';
 import { SERVER_EXTENSIONS, SERVER_NAME, SERVER_VERSION, type ServerState } from './server-state.js';
@@ -32,20 +33,40 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
   });
 
   const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+  const durations = new Map<string, HistogramChild>();
   const handlers: Record<string, Handler> = {
     ServerLive: async () => ({ live: state.live }),
     ServerReady: async () => ({ ready: state.ready }),
     ServerMetadata: async () => ({ name: SERVER_NAME, version: SERVER_VERSION, extensions: SERVER_EXTENSIONS }),
     ModelReady: async (r) => ({ ready: state.modelReady(str(r.name), str(r.version) || undefined) }),
     ModelMetadata: async (r) => state.modelMetadata(str(r.name), str(r.version) || undefined),
+    ModelConfig: async (r) => ({ config: state.modelConfig(str(r.name), str(r.version) || undefined) }),
+    ModelStatistics: async (r) => state.modelStatistics(str(r.name) || undefined, str(r.version) || undefined),
+    RepositoryIndex: async (r) => ({ models: await state.manager.index(r.ready === true) }),
+    RepositoryModelLoad: async (r) => {
+      const name = str(r.model_name);
+      if (!name) throw badRequest('model_name must not be empty');
+      await state.loadModel(name);
+      return {};
+    },
+    RepositoryModelUnload: async (r) => {
+      const name = str(r.model_name);
+      if (!name) throw badRequest('model_name must not be empty');
+      await state.manager.unload(name);
+      return {};
+    },
     ModelInfer: async (r) => {
       const start = performance.now();
       const m = r as GrpcInferRequestMessage;
       if (!m.model_name) throw badRequest('model_name must not be empty');
-      const mv = state.manager.resolve(m.model_name, m.model_version || undefined);
+      const mv = await state.manager.resolveForInference(m.model_name, m.model_version || undefined);
       const request = grpcToInferRequest(m);
       const result = await mv.infer(request);
-      state.metrics.requestSeconds.labels({ model: mv.name, version: mv.version, protocol: 'grpc' }).observe((performance.now() - start) / 1000);
+      // Children cached per model version: labels() validates and joins the label set on every call.
+      const k = `${mv.name}\u0000${mv.version}`;
+      let h = durations.get(k);
+      if (!h) durations.set(k, (h = state.metrics.requestSeconds.labels({ model: mv.name, version: mv.version, protocol: 'grpc' })));
+      h.observe((performance.now() - start) / 1000);
       return inferResultToGrpc(result, request.id);
     },
   };
@@ -62,7 +83,8 @@ export function createGrpcServer(deps: GrpcServerDeps): grpc.Server {
       requestSerialize: (b: Buffer) => b,
       requestDeserialize: (b: Buffer) => b,
       responseSerialize: (o: object) => {
-        const u8 = resType.encode(o).finish();
+        // ModelInfer's response is built in the wire shape already; others may carry enum names and maps.
+        const u8 = resType.encode(method.name === 'ModelInfer' ? o : resType.fromObject(o)).finish();
         // A view, not a copy: protobufjs hands back a fresh Uint8Array.
         return Buffer.from(u8.buffer, u8.byteOffset, u8.byteLength);
       },

@@ -6,8 +6,9 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
-import type { Server as NetServer } from 'node:net';
-import { createFastHttpFront, type FastReply, type FastRequest } from './fast-http.js';
+import type { Server as NetServer, Socket } from 'node:net';
+import { describeFramingError } from '../../api/http-framing-errors.js';
+import { createFastHttpFront, framingErrorReply, type FastReply, type FastRequest } from './fast-http.js';
 import type { ModelVersion } from './model-version.js';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
@@ -116,7 +117,7 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
 
   async function inferAnswer(model: string, version: string | undefined, body: Buffer, hdr: string | string[] | undefined): Promise<{ mv: ModelVersion; enc: EncodedRestResponse }> {
     const headerLength = headerLengthOf(hdr);
-    const mv = state.manager.resolve(model, version);
+    const mv = await state.manager.resolveForInference(model, version);
     const request = decodeRestInferRequest(body, headerLength);
     const result = await mv.infer(request);
     return { mv, enc: encodeRestInferResponse(result, request) };
@@ -168,7 +169,7 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
   async function predictV1(req: IncomingMessage, res: ServerResponse, model: string): Promise<void> {
     const start = performance.now();
     const body = await readBody(req, deps.maxBodyBytes);
-    const mv = state.manager.resolve(model);
+    const mv = await state.manager.resolveForInference(model);
     let doc: unknown;
     try {
       doc = JSON.parse(body.toString('utf8'));
@@ -208,11 +209,21 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
         req.resume();
         if (rest.length === 0) {
           if (!isGet) methodNotAllowed();
+          // GET /v2/models/stats (every model) has this route's shape, with "stats" as the model name.
+          if (model === 'stats' && version === undefined && !state.manager.has('stats')) return send(res, 200, state.modelStatistics(), state);
           return send(res, 200, state.modelMetadata(model, version), state);
         }
         if (rest.length === 1 && rest[0] === 'ready') {
           if (!isGet) methodNotAllowed();
           return send(res, state.modelReady(model, version) ? 200 : 400, undefined, state);
+        }
+        if (rest.length === 1 && rest[0] === 'config') {
+          if (!isGet) methodNotAllowed();
+          return send(res, 200, state.modelConfig(model, version), state);
+        }
+        if (rest.length === 1 && rest[0] === 'stats') {
+          if (!isGet) methodNotAllowed();
+          return send(res, 200, state.modelStatistics(model, version), state);
         }
         throw new InferError('NotFound', `no route for ${method} ${path}`);
       }
@@ -267,11 +278,7 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
     }
     if (rest.length === 3 && rest[0] === 'models' && (rest[2] === 'load' || rest[2] === 'unload')) {
       if (rest[2] === 'load') {
-        const states = await state.manager.load(rest[1]);
-        const failed = states.filter((s) => s.state !== 'READY');
-        if (failed.length > 0 && failed.length === states.length) {
-          throw badRequest(`failed to load model '${rest[1]}': ${failed.map((f) => f.reason).join('; ')}`);
-        }
+        await state.loadModel(rest[1]);
       } else {
         await state.manager.unload(rest[1]);
       }
@@ -285,9 +292,11 @@ export function createHttpServer(deps: HttpServerDeps): RestFrontEnd {
     res.once('close', done);
     route(req, res).catch((err) => sendError(res, err, state, log));
   });
-  server.on('clientError', (err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
-    else socket.destroy(err);
+  server.on('clientError', (err: Error & { code?: string; reason?: string }, socket) => {
+    const problem = describeFramingError(err);
+    if (!problem || !socket.writable) return void socket.destroy();
+    socket.write(framingErrorReply(problem.status, problem.message), 'latin1');
+    (socket as Socket).destroySoon();
   });
 
   const front = createFastHttpFront({

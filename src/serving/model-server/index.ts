@@ -26,12 +26,18 @@ export interface ModelServerOptions {
   grpcPort?: number;
   /** Default 127.0.0.1. */
   host?: string;
-  /** onnxruntime threads: intra-op defaults to the CPU count, inter-op to 1. */
+  /** onnxruntime threads: intra-op chosen per model at load when omitted (session-tuning.ts), inter-op 1. */
   threads?: { intraOp?: number; interOp?: number };
+  /** Cores this server may use (default: the machine's); bounds the chosen intra-op threads. */
+  cpuBudget?: number;
   /** 'cuda' falls back to CPU with a log line when unavailable. Default 'cpu'. */
   executionProvider?: 'cpu' | 'cuda';
-  /** Where session.run executes: a worker thread per model version (default) or the event loop. */
-  sessionThread?: 'worker' | 'event-loop';
+  /** Where session.run executes: 'auto' (default: a worker thread when a full batch computes long, see session-tuning.ts), a worker thread per model version, or the event loop. */
+  sessionThread?: 'worker' | 'event-loop' | 'auto';
+  /** Memory the loaded models may hold together; least recently used idle models are evicted to stay within it. */
+  memoryBudgetBytes?: number;
+  /** Load no model at start: each loads on its first inference request (also implied for evicted models by a budget). */
+  loadOnDemand?: boolean;
   /** Largest request body (after decompression) / gRPC message. Default 64 MiB. */
   maxBodyBytes?: number;
   logger?: Logger;
@@ -61,12 +67,15 @@ export async function runModelServer(opts: ModelServerOptions): Promise<ModelSer
   const metrics = new ModelServerMetrics(registry);
   const runtime = Object.freeze({
     executionProvider: opts.executionProvider ?? 'cpu',
-    intraOpThreads: opts.threads?.intraOp ?? availableParallelism(),
+    intraOpThreads: opts.threads?.intraOp,
+    cpuBudget: Math.max(1, opts.cpuBudget ?? availableParallelism()),
     interOpThreads: opts.threads?.interOp ?? 1,
-    sessionThread: opts.sessionThread ?? 'event-loop',
+    sessionThread: opts.sessionThread ?? 'auto',
   });
   if (!opts.modelRepository && (opts.models ?? []).length === 0) throw new Error('runModelServer: give modelRepository or models');
-  const manager = new ModelManager({ repository: opts.modelRepository, models: opts.models }, runtime, metrics, log);
+  const manager = new ModelManager({ repository: opts.modelRepository, models: opts.models }, runtime, metrics, log, {
+    memoryBudgetBytes: opts.memoryBudgetBytes, loadOnDemand: opts.loadOnDemand,
+  });
   const state = new ServerState(manager, metrics);
 
   await manager.loadAll();
@@ -127,6 +136,9 @@ export async function modelServerMain(argv: string[]): Promise<ModelServerHandle
     grpcPort: cli.grpcPort,
     host: cli.host,
     threads: { intraOp: cli.intraOpThreads, interOp: cli.interOpThreads },
+    cpuBudget: cli.cpuBudget,
+    memoryBudgetBytes: cli.memoryBudgetBytes,
+    loadOnDemand: cli.loadOnDemand,
     sessionThread: cli.sessionThread,
     executionProvider: cli.executionProvider,
     maxBodyBytes: cli.maxBodyBytes,

@@ -29,6 +29,8 @@ const modelConfigSchema = z.object({
     preferred_batch_size: z.array(z.number().int().min(1)).optional(),
     max_queue_delay_microseconds: z.number().int().min(0).optional(),
     default_queue_policy: queuePolicySchema.optional(),
+    priority_levels: z.number().int().min(0).max(16).optional(),
+    default_priority_level: z.number().int().min(0).optional(),
   }).strict().optional(),
 }).strict();
 
@@ -45,8 +47,18 @@ export interface BatchingConfig {
   preferredBatchSizes: number[];
   maxQueueDelayMicros: number;
   maxQueueSize: number;
-  defaultTimeoutMicros: number;
+  /**
+   * Queue budget of a request (Triton's default_timeout_microseconds): past it a queued request is
+   * answered 503, and a request whose expected wait exceeds it is refused at once. Undefined (not
+   * in the file) = automatic: a multiple of the measured full-batch compute time (admission.ts);
+   * 0 = none (Triton's meaning).
+   */
+  defaultTimeoutMicros: number | undefined;
   allowTimeoutOverride: boolean;
+  /** Priority levels 1..N (1 = highest); 1 when not configured. */
+  priorityLevels: number;
+  /** Level of requests without a `priority` parameter. */
+  defaultPriorityLevel: number;
 }
 
 /** The effective per-model configuration. */
@@ -69,6 +81,12 @@ export function resolveModelConfig(file: ModelConfigFile): ModelConfig {
         : { kind: 'all' };
   const db = file.dynamic_batching;
   const qp = db?.default_queue_policy;
+  const priorityLevels = Math.max(1, db?.priority_levels ?? 1);
+  // Unset: the lowest priority, so unmarked traffic never jumps traffic marked with a level.
+  const defaultPriorityLevel = db?.default_priority_level || priorityLevels;
+  if (defaultPriorityLevel > priorityLevels) {
+    throw new Error(`dynamic_batching.default_priority_level ${defaultPriorityLevel} exceeds priority_levels ${priorityLevels}`);
+  }
   return {
     versionPolicy,
     batching: {
@@ -76,8 +94,10 @@ export function resolveModelConfig(file: ModelConfigFile): ModelConfig {
       preferredBatchSizes: [...(db?.preferred_batch_size ?? [])].sort((a, b) => a - b),
       maxQueueDelayMicros: db?.max_queue_delay_microseconds ?? 0,
       maxQueueSize: qp?.max_queue_size && qp.max_queue_size > 0 ? qp.max_queue_size : DEFAULT_MAX_QUEUE_SIZE,
-      defaultTimeoutMicros: qp?.default_timeout_microseconds ?? 0,
+      defaultTimeoutMicros: qp?.default_timeout_microseconds,
       allowTimeoutOverride: qp?.allow_timeout_override ?? true,
+      priorityLevels,
+      defaultPriorityLevel,
     },
   };
 }
@@ -89,7 +109,11 @@ export function parseModelConfig(raw: unknown, source: string): ModelConfig {
     const issue = r.error.issues[0];
     throw new Error(`${source}: ${issue.path.join('.') || '(root)'}: ${issue.message}`);
   }
-  return resolveModelConfig(r.data);
+  try {
+    return resolveModelConfig(r.data);
+  } catch (err) {
+    throw new Error(`${source}: ${(err as Error).message}`);
+  }
 }
 
 /** Reads `<modelDir>/config.json` or `config.yaml`/`config.yml`; defaults when none exists. */

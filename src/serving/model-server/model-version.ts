@@ -7,7 +7,11 @@ import { BatchScheduler, type BatchItem } from './batch-scheduler.js';
 import { DEFAULT_MAX_BATCH_SIZE, type ModelConfig } from './model-config.js';
 import { InferError, badRequest } from './infer-error.js';
 import type { InferOutput, InferRequest, InferResult, TensorMetadata } from './infer-types.js';
-import { createSession, tensorMetadataOf, type ModelSession, type RuntimeOptions, type WireTensor } from './ort-session.js';
+import { tensorMetadataOf, type ModelSession, type RuntimeOptions, type WireTensor } from './ort-session.js';
+import { maxBatchSizeOf, openTunedSession, type Exclusive, type TunedSession } from './session-tuning.js';
+import { autoExpiryMs, defaultQueueBudgetMs } from './admission.js';
+import type { ComputeProfile } from './compute-profile.js';
+import { ModelStatsCounter, type ModelStatistics } from './model-stats.js';
 import { DATATYPES, elementCount, type TensorData, type TypedTensorArray } from './tensor-datatypes.js';
 import type { ModelMetrics } from './metrics.js';
 import { bytesToOrtStrings, needsByteMapping, ortStringsToBytes } from './ort-strings.js';
@@ -36,12 +40,22 @@ export class ModelVersion {
   private readonly outputNames: string[];
   private readonly outputMeta = new Map<string, TensorMetadata>();
 
+  private readonly stats = new ModelStatsCounter();
+  /** Requests accepted and not yet answered (eviction never frees a version in use). */
+  inFlight = 0;
+  /** Set once unloading starts: new requests get 503 (retryable) instead of a freed session. */
+  private closed = false;
+  /** Memory this version holds (set by the manager at load: RSS growth, at least the file size). */
+  memoryBytes = 0;
+
   private constructor(
     readonly name: string,
     readonly version: string,
     private readonly session: ModelSession,
     readonly config: ModelConfig,
     private readonly metrics: ModelMetrics,
+    /** How the session's threads and compute profile were chosen. */
+    readonly tuning: Omit<TunedSession, 'session'>,
   ) {
     this.inputs = tensorMetadataOf(session.inputMetadata, 'input');
     this.outputs = tensorMetadataOf(session.outputMetadata, 'output');
@@ -49,12 +63,7 @@ export class ModelVersion {
     this.outputSet = new Set(this.outputs.map((o) => o.name));
     this.outputNames = this.outputs.map((o) => o.name);
     for (const o of this.outputs) this.outputMeta.set(o.name, o);
-    const batchable = [...this.inputs, ...this.outputs].every((t) => t.shape.length >= 1 && t.shape[0] === -1);
-    const configured = config.batching.maxBatchSize;
-    if (configured !== undefined && configured > 0 && !batchable) {
-      throw new Error(`max_batch_size ${configured} needs every input and output to have a variable first dimension`);
-    }
-    this.maxBatchSize = configured ?? (batchable ? DEFAULT_MAX_BATCH_SIZE : 0);
+    this.maxBatchSize = maxBatchSizeOf(this.inputs, this.outputs, config.batching.maxBatchSize, DEFAULT_MAX_BATCH_SIZE);
     const b = config.batching;
     this.scheduler = new BatchScheduler<PreparedRequest, InferResult>(
       {
@@ -62,25 +71,48 @@ export class ModelVersion {
         preferredBatchSizes: b.preferredBatchSizes,
         maxQueueDelayMs: b.maxQueueDelayMicros / 1000,
         maxQueueSize: b.maxQueueSize,
+        priorityLevels: b.priorityLevels,
       },
       (items) => this.runBatch(items),
-      (depth) => metrics.queueDepth.set(depth),
+      tuning.calibration?.profile ?? { fixedMs: 0, perRowMs: 0 },
+      {
+        onDepth: (depth) => metrics.queueDepth.set(depth),
+        onRejected: (reason) => { this.stats.rejected[reason]++; metrics.rejected[reason].inc(); },
+      },
     );
   }
 
-  /** Loads a version from an .onnx file. */
+  /** Loads a version from an .onnx file: session with tuned threads, calibrated compute profile. */
   static async load(
     name: string, version: string, path: string, config: ModelConfig,
-    runtime: RuntimeOptions, metrics: ModelMetrics, log: Logger,
+    runtime: RuntimeOptions, metrics: ModelMetrics, log: Logger, exclusive?: Exclusive,
   ): Promise<ModelVersion> {
-    const session = await createSession(path, runtime, log);
+    const { session, ...tuning } = await openTunedSession(path, runtime, config.batching.maxBatchSize, DEFAULT_MAX_BATCH_SIZE, log, exclusive);
     try {
-      return new ModelVersion(name, version, session, config, metrics);
+      return new ModelVersion(name, version, session, config, metrics, tuning);
     } catch (err) {
       await session.release().catch(() => {});
       throw err;
     }
   }
+
+  /** The compute-time model as currently learned. */
+  get computeProfile(): ComputeProfile { return this.scheduler.profile; }
+
+  /** The queue budget requests get when they name none (ms; 0 = none). */
+  queueBudgetMs(): number {
+    const b = this.config.batching;
+    if (b.defaultTimeoutMicros !== undefined) return b.defaultTimeoutMicros / 1000;
+    return defaultQueueBudgetMs(this.scheduler.profile, this.maxBatchSize, b.maxQueueDelayMicros / 1000);
+  }
+
+  /** Triton-style statistics of this version. */
+  statistics(): ModelStatistics {
+    return { ...this.stats.snapshot(this.name, this.version), memory_usage: [{ type: 'CPU', id: 0, byte_size: this.memoryBytes }] };
+  }
+
+  /** True while requests are in flight or queued. */
+  get busy(): boolean { return this.inFlight > 0 || this.scheduler.depth > 0; }
 
   /** Tensor metadata as the protocol reports it (batch dim shown as -1 when batching). */
   metadata(): { inputs: TensorMetadata[]; outputs: TensorMetadata[] } {
@@ -90,17 +122,25 @@ export class ModelVersion {
   /** Validates a request, queues it for batched execution, and resolves with its outputs. */
   async infer(request: InferRequest): Promise<InferResult> {
     this.metrics.inFlight.inc();
+    this.inFlight++;
+    const start = performance.now();
     try {
+      if (this.closed) throw new InferError('NotReady', `model '${this.name}' version ${this.version} is being unloaded; retry`);
       const prepared = this.prepare(request);
-      const timeoutMs = this.timeoutMs(request);
-      const r = await this.scheduler.submit(this.batchKey(prepared), prepared.rows, timeoutMs, prepared);
+      const { budgetMs, expireMs } = this.queueLimits(request);
+      const priority = this.priorityOf(request);
+      const r = await this.scheduler.submit(this.batchKey(prepared), prepared.rows, budgetMs, expireMs, priority, prepared);
       this.metrics.success.inc();
+      this.stats.request(true, performance.now() - start, Date.now());
       return r;
     } catch (err) {
       this.metrics.failure.inc();
+      if (err instanceof InferError && err.code === 'Timeout') this.stats.rejected.timeout++;
+      this.stats.request(false, performance.now() - start, Date.now());
       throw err;
     } finally {
       this.metrics.inFlight.dec();
+      this.inFlight--;
     }
   }
 
@@ -111,20 +151,35 @@ export class ModelVersion {
 
   /** Frees the session after draining. */
   async unload(): Promise<void> {
+    this.closed = true;
     await this.drain();
     await this.session.release();
+    this.metrics.memoryBytes.set(0);
   }
 
-  private timeoutMs(request: InferRequest): number {
+  /** Admission budget and expiry: an explicit timeout is both (Triton); the automatic budget expires later (admission.ts). */
+  private queueLimits(request: InferRequest): { budgetMs: number; expireMs: number } {
     const b = this.config.batching;
     const override = request.parameters?.timeout;
     if (b.allowTimeoutOverride && override !== undefined) {
       if (typeof override !== 'number' || !Number.isInteger(override) || override < 0) {
         throw badRequest("parameter 'timeout' must be a non-negative integer (microseconds)");
       }
-      return override / 1000;
+      return { budgetMs: override / 1000, expireMs: override / 1000 };
     }
-    return b.defaultTimeoutMicros / 1000;
+    const budgetMs = this.queueBudgetMs();
+    if (b.defaultTimeoutMicros !== undefined) return { budgetMs, expireMs: budgetMs };
+    return { budgetMs, expireMs: autoExpiryMs(budgetMs) };
+  }
+
+  private priorityOf(request: InferRequest): number {
+    const levels = this.config.batching.priorityLevels;
+    const p = request.parameters?.priority;
+    if (p === undefined || p === 0) return this.config.batching.defaultPriorityLevel;
+    if (typeof p !== 'number' || !Number.isInteger(p) || p < 0 || p > levels) {
+      throw badRequest(`parameter 'priority' must be an integer from 1 to ${levels} (priority_levels of model '${this.name}'), or 0 for the default`);
+    }
+    return p;
   }
 
   private prepare(request: InferRequest): PreparedRequest {
@@ -191,7 +246,10 @@ export class ModelVersion {
 
   private async runBatch(items: Array<BatchItem<PreparedRequest, InferResult>>): Promise<void> {
     const start = performance.now();
-    for (const it of items) this.metrics.queueSeconds.observe((start - it.enqueuedAt) / 1000);
+    for (const it of items) {
+      this.metrics.queueSeconds.observe((start - it.enqueuedAt) / 1000);
+      this.stats.queued(start - it.enqueuedAt);
+    }
     const totalRows = items.reduce((a, it) => a + it.payload.rows, 0);
     const feeds: Record<string, WireTensor> = {};
     const transfer: ArrayBuffer[] = [];
@@ -221,8 +279,10 @@ export class ModelVersion {
       for (const it of items) it.reject(e);
       return;
     }
-    this.metrics.computeSeconds.observe((performance.now() - start) / 1000);
+    const computeMs = performance.now() - start;
+    this.metrics.computeSeconds.observe(computeMs / 1000);
     this.metrics.batchSize.observe(totalRows);
+    this.stats.batch(totalRows, items.length, computeMs);
     const dimsOf = new Map<string, number[]>();
     for (const name of Object.keys(results)) dimsOf.set(name, results[name].dims.map(Number));
     let rowOffset = 0;

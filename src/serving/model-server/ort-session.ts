@@ -34,20 +34,24 @@ class EventLoopSession implements ModelSession {
 /** Session settings shared by every model of a server. */
 export interface RuntimeOptions {
   executionProvider: 'cpu' | 'cuda';
-  intraOpThreads: number;
+  /** Undefined = chosen per model at load (session-tuning.ts). */
+  intraOpThreads?: number;
+  /** Cores this server may use (the machine's, or its share among replicas); bounds the chosen threads. */
+  cpuBudget: number;
   interOpThreads: number;
   /**
-   * Where session.run executes: 'event-loop' (default) = inline; 'worker' = a dedicated worker thread
-   * per model version, so parsing continues during compute. On 2 shared cores the worker measured
-   * slower (thread hops, cache sharing); it is for machines with cores to spare.
+   * Where session.run executes: 'event-loop' = inline; 'worker' = a dedicated worker thread per
+   * model version, so parsing (and answering 503s) continues during compute; 'auto' = decided per
+   * model from its calibrated full-batch time (session-tuning.ts). createSession treats 'auto' as
+   * 'event-loop'.
    */
-  sessionThread?: 'worker' | 'event-loop';
+  sessionThread?: 'worker' | 'event-loop' | 'auto';
 }
 
 /** Opens a session; falls back from CUDA to CPU with a log line when CUDA cannot be used. */
 export async function createSession(path: string, opts: RuntimeOptions, log: Logger): Promise<ModelSession> {
   const base: ort.InferenceSession.SessionOptions = {
-    intraOpNumThreads: opts.intraOpThreads,
+    intraOpNumThreads: opts.intraOpThreads ?? 1,
     interOpNumThreads: opts.interOpThreads,
     graphOptimizationLevel: 'all',
     executionMode: opts.interOpThreads > 1 ? 'parallel' : 'sequential',

@@ -2,14 +2,16 @@
 import type { ModelManager } from './model-manager.js';
 import type { ModelServerMetrics } from './metrics.js';
 import type { TensorMetadata } from './infer-types.js';
-import { InferError } from './infer-error.js';
+import { InferError, badRequest } from './infer-error.js';
+import { modelConfigView, type ModelConfigView } from './model-config-view.js';
+import type { ModelStatistics } from './model-stats.js';
 
 /** Name and version reported by server metadata. */
 export const SERVER_NAME = 'capstan';
 /** Server version reported by server metadata. */
 export const SERVER_VERSION = '0.1.0';
 /** Protocol extensions this server implements. */
-export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'parameters', 'schedule_policy'];
+export const SERVER_EXTENSIONS = ['binary_tensor_data', 'model_repository', 'model_configuration', 'parameters', 'schedule_policy', 'statistics'];
 
 /** Counters and flags both front ends consult. */
 export class ServerState {
@@ -52,6 +54,28 @@ export class ServerState {
     const mv = this.manager.resolve(name, version);
     const md = mv.metadata();
     return { name, versions: this.manager.versionsOf(name), platform: 'onnxruntime_onnx', inputs: md.inputs, outputs: md.outputs };
+  }
+
+  /** (Re)loads a model from the repository; BadRequest when no version of it could load. */
+  async loadModel(name: string): Promise<void> {
+    const states = await this.manager.load(name);
+    const failed = states.filter((s) => s.state !== 'READY');
+    if (failed.length > 0 && failed.length === states.length) {
+      throw badRequest(`failed to load model '${name}': ${failed.map((f) => f.reason).join('; ')}`);
+    }
+  }
+
+  /** Effective Triton-style configuration of `name[/version]`. */
+  modelConfig(name: string, version?: string): ModelConfigView {
+    return modelConfigView(this.manager.resolve(name, version));
+  }
+
+  /** Triton statistics of every loaded version, of one model, or of one version; unknown names are NotFound. */
+  modelStatistics(name?: string, version?: string): { model_stats: ModelStatistics[] } {
+    if (name === undefined) return { model_stats: this.manager.loadedVersions().map((v) => v.statistics()) };
+    if (version !== undefined) return { model_stats: [this.manager.resolve(name, version).statistics()] };
+    this.manager.resolve(name);
+    return { model_stats: this.manager.loadedVersions(name).map((v) => v.statistics()) };
   }
 
   /** Whether `name[/version]` is ready; throws NotFound for unknown names/versions. */

@@ -99,15 +99,26 @@ export interface RequestOptions {
   token?: string;
 }
 
+/** What a signed-in session stores instead of a token: the session itself is an httpOnly cookie. */
+export const SESSION_MARK = 'session';
+
+/** The credentials header of a request: the bearer token, or (for a password session, whose cookie the browser sends) the CSRF header on writes. */
+export function authHeaders(method: string, token = storedToken()): Record<string, string> {
+  if (!token) return {};
+  if (token !== SESSION_MARK) return { authorization: `Bearer ${token}` };
+  if (method === 'GET' || method === 'HEAD') return {};
+  const csrf = /(?:^|;\s*)capstan_csrf=([^;]+)/.exec(document.cookie)?.[1];
+  return csrf ? { 'x-capstan-csrf': csrf } : {};
+}
+
 /** Sends a request to the API and returns the raw Response, throwing ApiError on a non-2xx. */
 export async function apiFetch(path: string, opts: RequestOptions = {}): Promise<Response> {
-  const token = opts.token ?? storedToken();
-  const headers: Record<string, string> = { accept: opts.accept ?? 'application/json' };
-  if (token) headers.authorization = `Bearer ${token}`;
+  const method = opts.method ?? 'GET';
+  const headers: Record<string, string> = { accept: opts.accept ?? 'application/json', ...authHeaders(method, opts.token ?? storedToken()) };
   if (opts.body !== undefined) headers['content-type'] = opts.contentType ?? 'application/json';
   let res: Response;
   try {
-    res = await fetch(path, { method: opts.method ?? 'GET', headers, body: opts.body, signal: opts.signal });
+    res = await fetch(path, { method, headers, body: opts.body, signal: opts.signal });
   } catch (err) {
     if ((err as Error).name === 'AbortError') throw err;
     throw new ApiError({ reason: 'ServiceUnavailable', message: 'The Capstan server cannot be reached. Is it running? (capstan up)' }, 0);

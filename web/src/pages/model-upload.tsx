@@ -4,7 +4,7 @@
  * aliases — the same two steps as `capstan models push`.
  */
 import { useState, type FormEvent } from 'react';
-import { apiJson, ApiError, errorText, storedToken, type KubeObject, type Status } from '../api/client.js';
+import { apiJson, ApiError, errorText, authHeaders, type KubeObject, type Status } from '../api/client.js';
 import { useApp } from '../state/app-context.js';
 import { href, Link } from '../state/router.js';
 import { ErrorBox } from '../ui/common.js';
@@ -16,8 +16,7 @@ export function uploadBlob(url: string, file: File, onProgress: (sent: number, t
   return new Promise((resolve, reject) => {
     const xhr = new XMLHttpRequest();
     xhr.open('POST', url);
-    const token = storedToken();
-    if (token) xhr.setRequestHeader('authorization', `Bearer ${token}`);
+    for (const [k, v] of Object.entries(authHeaders('POST'))) xhr.setRequestHeader(k, v);
     xhr.setRequestHeader('content-type', 'application/octet-stream');
     xhr.upload.onprogress = (e) => onProgress(e.loaded, e.lengthComputable ? e.total : file.size);
     xhr.onload = () => {

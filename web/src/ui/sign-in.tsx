@@ -1,21 +1,22 @@
-/** Sign-in with an API token (the admin token printed by `capstan up`, or one from a token file). */
+/** Sign-in with a user name and password (a session cookie), or with an API token (the admin token in ~/.capstan/admin.token, or a personal one). */
 import { useState, type FormEvent } from 'react';
-import { errorText } from '../api/client.js';
+import { apiJson, errorText, SESSION_MARK } from '../api/client.js';
 import { whoAmI } from '../app.js';
 import { ErrorBox } from './common.js';
 
-/** The sign-in form; verifies the token with the server before keeping it. */
+/** The sign-in form; verifies the credentials with the server before keeping them. */
 export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => void; notice?: string }) {
+  const [user, setUser] = useState('');
+  const [password, setPassword] = useState('');
   const [token, setToken] = useState('');
   const [error, setError] = useState<string>();
   const [busy, setBusy] = useState(false);
-  const submit = async (e: FormEvent) => {
+  const attempt = async (e: FormEvent, how: () => Promise<string>) => {
     e.preventDefault();
-    const t = token.trim();
-    if (!t) return setError('Paste a token first.');
     setBusy(true);
     setError(undefined);
     try {
+      const t = await how();
       await whoAmI(t);
       onSignedIn(t);
     } catch (err) {
@@ -24,20 +25,42 @@ export function SignIn({ onSignedIn, notice }: { onSignedIn: (token: string) => 
       setBusy(false);
     }
   };
+  const withPassword = (e: FormEvent) =>
+    attempt(e, async () => {
+      if (!user.trim() || !password) throw new Error('Give your user name and password.');
+      await apiJson('/auth/login', { method: 'POST', body: JSON.stringify({ user: user.trim(), password }), token: '' });
+      return SESSION_MARK;
+    });
+  const withToken = (e: FormEvent) =>
+    attempt(e, async () => {
+      if (!token.trim()) throw new Error('Paste a token first.');
+      return token.trim();
+    });
   return (
     <main className="signin panel" id="main">
       <h1>Sign in to Capstan</h1>
       {notice ? <div className="alert info" role="status">{notice}</div> : null}
-      <form onSubmit={submit}>
+      <form onSubmit={withPassword}>
         <label className="field">
-          <span>API token</span>
-          <input name="token" type="password" autoComplete="current-password" value={token} onChange={(e) => setToken(e.target.value)} placeholder="cap_…" autoFocus />
+          <span>User</span>
+          <input name="user" autoComplete="username" value={user} onChange={(e) => setUser(e.target.value)} autoFocus />
         </label>
-        <ErrorBox error={error} title="Sign-in failed" />
+        <label className="field">
+          <span>Password</span>
+          <input name="password" type="password" autoComplete="current-password" value={password} onChange={(e) => setPassword(e.target.value)} />
+        </label>
         <button className="primary" type="submit" disabled={busy}>{busy ? 'Checking…' : 'Sign in'}</button>
       </form>
+      <ErrorBox error={error} title="Sign-in failed" />
+      <form onSubmit={withToken}>
+        <label className="field">
+          <span>API token</span>
+          <input name="token" type="password" autoComplete="off" value={token} onChange={(e) => setToken(e.target.value)} placeholder="cap_…" />
+        </label>
+        <button type="submit" disabled={busy}>Sign in with a token</button>
+      </form>
       <p className="muted small">
-        The server prints the admin token when it first starts and keeps it in <code>~/.capstan/admin.token</code>. The same token works for the <code>capstan</code> CLI.
+        The first start makes the user <code>admin</code> with its password in <code>~/.capstan/admin.password</code>, and an admin token in <code>~/.capstan/admin.token</code>. Tokens work for the <code>capstan</code> CLI too (<code>capstan tokens create</code>).
       </p>
     </main>
   );

@@ -2,14 +2,22 @@
  * Pure: where an admitted workload runs. The admitted flavors decide (ResourceFlavor
  * `spec.cluster`); the `capstan.dev/cluster` annotation is honoured only when no admitted flavor
  * names a cluster, and a disagreement is reported, not obeyed: the quota was counted on the
- * flavor's nodes, so the pods go there. Both the TrainingJob controller (local runtime) and the
- * kubernetes runtime call this one function, so they always agree on who runs a job.
+ * flavor's nodes, so the pods go there. Placement is queueing's answer (issue 19), not a runtime's:
+ * the TrainingJob reconciler asks it and hands the job to that target's runtime.
  */
-import { setCondition } from '../../api/conditions.js';
-import { CLUSTER_ANNOTATION, LOCAL_CLUSTER_NAME, NODE_CLUSTER_LABEL } from '../../api/kinds/cluster.js';
-import type { WorkloadAdmission } from '../../api/kinds/workload.js';
-import type { Condition, KubeObject } from '../../api/meta.js';
-import type { PodToleration } from './inference-manifests.js';
+import { setCondition } from '../api/conditions.js';
+import { CLUSTER_ANNOTATION, LOCAL_CLUSTER_NAME, NODE_CLUSTER_LABEL } from '../api/kinds/cluster.js';
+import type { WorkloadAdmission } from '../api/kinds/workload.js';
+import type { Condition, KubeObject } from '../api/meta.js';
+
+/** A pod toleration (as a ResourceFlavor lists them). */
+export interface PodToleration {
+  key?: string;
+  operator?: 'Exists' | 'Equal';
+  value?: string;
+  effect?: 'NoSchedule' | 'PreferNoSchedule' | 'NoExecute';
+  tolerationSeconds?: number;
+}
 
 /** Where an admitted workload runs, and why. */
 export interface Placement {
@@ -87,4 +95,9 @@ export function podSetPlacement(admission: WorkloadAdmission, podSet: string, fl
     for (const t of s.tolerations ?? []) if (!tolerations.some((x) => JSON.stringify(x) === JSON.stringify(t))) tolerations.push(t);
   }
   return { ...(Object.keys(nodeSelector).length ? { nodeSelector } : {}), ...(tolerations.length ? { tolerations } : {}) };
+}
+
+/** The podSet name of a role (Workload podSets are DNS labels). */
+export function podSetName(role: string): string {
+  return role.toLowerCase();
 }

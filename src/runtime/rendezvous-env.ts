@@ -1,8 +1,9 @@
 /**
- * Pure: the environment each local replica of a training job gets. PyTorch's env:// init
- * (MASTER_ADDR/PORT, WORLD_SIZE, RANK, LOCAL_RANK), TensorFlow's TF_CONFIG, the GPUs the queue
- * assigned, and Capstan's own variables. Ports are chosen by the driver and passed in, so the
- * same input always gives the same env.
+ * Pure: the environment every replica of a training job gets, on every compute target (the one
+ * implementation: issue 19). PyTorch's env:// init (MASTER_ADDR/PORT, WORLD_SIZE, RANK,
+ * LOCAL_RANK), TensorFlow's TF_CONFIG, the GPUs the queue assigned, and Capstan's own variables.
+ * Only the addresses differ: locally 127.0.0.1 with ports the driver chose; on a cluster
+ * `<pod>.<headless service>` with the framework's port (`clusterRendezvous`).
  */
 import type { TrainingFramework } from '../api/kinds/training-job-schema.js';
 
@@ -26,12 +27,36 @@ export interface RendezvousInput {
   roles: RoleCount[];
   /** Port of each replica that listens, by `replicaKey` (see `portsNeeded`). */
   ports: Record<string, number>;
-  /** GPU indices assigned to each replica by the admission, by `replicaKey`; absent = none. */
+  /** The host a listening replica is reached at; default 127.0.0.1 (this machine). */
+  host?: (r: ReplicaRef) => string;
+  /**
+   * GPU indices assigned to each replica by the admission, by `replicaKey`. Given (even empty),
+   * CUDA_VISIBLE_DEVICES is set (an unassigned replica sees none); undefined leaves it to the
+   * target (a cluster's device plugin sets it).
+   */
   gpus?: Record<string, number[]>;
   /** Where the replica appends metrics as JSON lines. */
   metricsFile: (r: ReplicaRef) => string;
-  /** The job's output directory (shared by all replicas). */
+  /** The job's output directory (shared by all replicas locally; per pod on a cluster). */
   outputDir: string;
+}
+
+/** Default rendezvous port on a cluster (PyTorch's customary 23456; TensorFlow's 2222). */
+export function defaultClusterPort(framework: TrainingFramework): number {
+  return framework === 'tensorflow' ? 2222 : 23456;
+}
+
+/** A replica's pod name on a cluster: `<job>-<role>-<index>`, lowercase. */
+export function replicaPodName(job: string, r: ReplicaRef): string {
+  return `${job}-${replicaKey(r)}`;
+}
+
+/** Ports and hosts on a cluster: every listening replica on `port`, reached as `<pod>.<service>`. */
+export function clusterRendezvous(job: string, service: string, framework: TrainingFramework, roles: RoleCount[], port = defaultClusterPort(framework)): Pick<RendezvousInput, 'ports' | 'host'> {
+  return {
+    ports: Object.fromEntries(portsNeeded(framework, roles).map((r) => [replicaKey(r), port])),
+    host: (r) => `${replicaPodName(job, r)}.${service}`,
+  };
 }
 
 /** The host every local replica is reachable on. */
@@ -67,6 +92,10 @@ function torchOrder(roles: RoleCount[]): ReplicaRef[] {
   return replicasOf(sorted);
 }
 
+function hostOf(input: RendezvousInput, r: ReplicaRef): string {
+  return input.host ? input.host(r) : LOCAL_HOST;
+}
+
 function port(input: RendezvousInput, r: ReplicaRef): number {
   const p = input.ports[replicaKey(r)];
   if (p === undefined) throw new Error(`no port assigned to ${replicaKey(r)}`);
@@ -80,7 +109,7 @@ export function pytorchEnv(input: RendezvousInput, r: ReplicaRef): Record<string
   const master = order[0];
   if (!master) return {};
   return {
-    MASTER_ADDR: LOCAL_HOST,
+    MASTER_ADDR: hostOf(input, master),
     MASTER_PORT: String(port(input, master)),
     WORLD_SIZE: String(order.length),
     ...(rank >= 0 ? { RANK: String(rank) } : {}),
@@ -95,7 +124,7 @@ export function tfConfig(input: RendezvousInput, r: ReplicaRef): { cluster: Reco
   for (const role of input.roles) {
     const type = role.role.toLowerCase();
     if (TF_OUTSIDE_CLUSTER.includes(type)) continue;
-    cluster[type] = Array.from({ length: role.replicas }, (_, index) => `${LOCAL_HOST}:${port(input, { role: role.role, index })}`);
+    cluster[type] = Array.from({ length: role.replicas }, (_, index) => `${hostOf(input, { role: role.role, index })}:${port(input, { role: role.role, index })}`);
   }
   return { cluster, task: { type: r.role.toLowerCase(), index: r.index }, environment: 'cloud' };
 }
@@ -109,9 +138,9 @@ export function rendezvousEnv(input: RendezvousInput, r: ReplicaRef): Record<str
     CAPSTAN_INDEX: String(r.index),
     CAPSTAN_METRICS_FILE: input.metricsFile(r),
     CAPSTAN_OUTPUT_DIR: input.outputDir,
-    // An empty list hides every GPU, which is what a replica without an assignment must see.
-    CUDA_VISIBLE_DEVICES: (input.gpus?.[replicaKey(r)] ?? []).join(','),
   };
+  // An empty list hides every GPU, which is what a replica without an assignment must see.
+  if (input.gpus) env.CUDA_VISIBLE_DEVICES = (input.gpus[replicaKey(r)] ?? []).join(',');
   if (input.framework === 'pytorch') Object.assign(env, pytorchEnv(input, r));
   else if (input.framework === 'tensorflow') env.TF_CONFIG = JSON.stringify(tfConfig(input, r));
   return env;
