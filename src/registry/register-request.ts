@@ -28,6 +28,8 @@ export const registerRequestSchema = z
       .object({
         trainingJob: z.string().max(253).optional(),
         pipelineRun: z.string().max(253).optional(),
+        experiment: z.string().max(253).optional(),
+        trial: z.string().max(253).optional(),
         dataset: z.string().max(2048).optional(),
         parentVersion: z.string().max(253).optional(),
       })

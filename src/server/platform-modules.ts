@@ -7,6 +7,7 @@ import { registryModule } from '../registry/registry-module.js';
 import { trainingModule } from '../training/training-module.js';
 import { pipelinesModule } from '../pipelines/pipelines-module.js';
 import { dashboardModule } from '../web/dashboard-module.js';
+import { experimentModule } from '../experiments/experiment-module.js';
 import type { PlatformModule } from './platform-module.js';
 import { ScopedTokens } from './scoped-tokens.js';
 
@@ -14,4 +15,4 @@ import { ScopedTokens } from './scoped-tokens.js';
 const kubernetesModule = createKubernetesModule({ registryTokens: (ctx) => new ScopedTokens(ctx.backend) });
 
 /** The modules the platform installs. */
-export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule, opsModule, pipelinesModule];
+export const PLATFORM_MODULES: PlatformModule[] = [registryModule, queueingModule, inferenceServiceModule, trainingModule, kubernetesModule, dashboardModule, opsModule, pipelinesModule, experimentModule];

@@ -8,7 +8,7 @@ export interface TrainingOutputRegistration {
   sourcePath: string;
   metrics: Record<string, number>;
   params: Record<string, string>;
-  lineage: { trainingJob: string };
+  lineage: { trainingJob: string; experiment?: string; trial?: string };
   description?: string;
 }
 

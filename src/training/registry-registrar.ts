@@ -31,7 +31,7 @@ export function registryRegistrar(ctx: PlatformContext): ModelRegistrar {
         params: reg.params,
         lineage: reg.lineage,
         description: reg.description,
-        reason: `trained by TrainingJob ${reg.lineage.trainingJob}`,
+        reason: reg.lineage.experiment ? `best trial ${reg.lineage.trial ?? ''} of Experiment ${reg.lineage.experiment}` : `trained by TrainingJob ${reg.lineage.trainingJob}`,
       };
       if (statSync(reg.sourcePath).isDirectory()) {
         const files = await listDirectory(reg.sourcePath);

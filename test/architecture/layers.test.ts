@@ -65,16 +65,19 @@ const ALLOWED: Record<string, string[]> = {
   'serving/gateway': ['api'],
   'serving/control': ['api', 'artifacts', 'autoscaler', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'serving/gateway'],
   web: ['api', 'client'],
-  server: ['api', 'artifacts', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'serving/control', 'serving/gateway', 'store', 'tenancy', 'training', 'web'],
+  server: ['api', 'artifacts', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'serving/control', 'serving/gateway', 'store', 'tenancy', 'training', 'web', 'experiments'],
   cli: ['api', 'artifacts', 'client', 'controllers', 'onnx', 'queueing', 'random', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'server', 'serving/control', 'serving/gateway', 'serving/model-server', 'sim', 'store', 'tenancy', 'training', 'web'],
   // The lead's tenancy core (pure: subjects, rules, decisions).
   tenancy: [],
+  // Hyperparameter search: pure algorithms, and the Experiment controller over training.
+  tuning: [],
+  experiments: ['api', 'client', 'controllers', 'training', 'tuning'],
 };
 /** The only places that read process.env: the CLI (entry point) and the server's config. */
 const ENV_READERS = (rel: string): boolean => rel.startsWith('src/cli/') || rel === 'src/server/config.ts';
-const PURE = ['scheduler', 'autoscaler'];
+const PURE = ['scheduler', 'autoscaler', 'tuning'];
 /** Pure leaf modules any layer may use: Kubernetes quantities are vocabulary, kept beside the scheduler that needs them most. */
-const SHARED_LEAVES = ['scheduler/quantity.ts', 'random/seeded-random.ts'];
+const SHARED_LEAVES = ['scheduler/quantity.ts', 'random/seeded-random.ts', 'tuning/algorithms.ts', 'tuning/median-stopping.ts', 'tuning/search-space.ts'];
 
 /** Run-time (not type-only) imports between areas: from → to → the first import seen. */
 function areaGraph(): Map<string, Map<string, string>> {

@@ -34,4 +34,6 @@ test('capstan up --demo: train → register → alias → serve → a prediction
   assert.match(text, /pipeline demo-add .*: Succeeded, \(2 \+ 3\) \+ 10 = 15/);
   const acc = Number(/accuracy (0\.\d+)/.exec(text)![1]);
   assert.ok(acc >= 0.9, `demo accuracy ${acc}`);
+  // The tuning step: an experiment over the trainer's epochs, its best trial reported.
+  assert.match(text, /tuned: Succeeded \((GoalReached|MaxTrialsReached)\); best iris-tuning-\d with epochs=\d+, accuracy 0\.\d+/, text);
 });

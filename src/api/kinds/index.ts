@@ -13,7 +13,7 @@ import { TRAINING_KINDS } from './training-kinds.js';
 import { PIPELINE_KINDS } from './pipeline-kinds.js';
 
 /** The built-in kinds. */
-export const BUILTIN_KINDS: Kind[] = [ProjectKind, EventKind, ...REGISTRY_KINDS, ...SERVING_KINDS, ...QUEUEING_KINDS, ...TRAINING_KINDS, ...CLUSTER_KINDS, ...TENANCY_KINDS, ...OPS_KINDS, ...PIPELINE_KINDS];
+export const BUILTIN_KINDS: Kind[] = [ProjectKind, EventKind, ...REGISTRY_KINDS, ...SERVING_KINDS, ...QUEUEING_KINDS, ...TRAINING_KINDS, ...CLUSTER_KINDS, ...TENANCY_KINDS, ...OPS_KINDS, ...PIPELINE_KINDS, ...TUNING_KINDS];
 
 /** A registry holding every built-in kind. */
 export function builtinKindRegistry(): KindRegistry {

@@ -15,6 +15,7 @@ import { TrainingJobKind } from '../../api/kinds/training-job.js';
 import type { Condition, KubeObject } from '../../api/meta.js';
 import { HttpClient } from '../../client/http-client.js';
 import type { Platform } from '../../server/platform.js';
+import { runDemoExperiment } from '../extensions/experiments-demo.js';
 
 const NS = 'default';
 /** One iris flower (sepal length/width, petal length/width in cm): a setosa. */
@@ -98,6 +99,7 @@ export async function runDemo(p: Platform, out: (s: string) => void): Promise<vo
     out('');
     out(`     → ${answer.length > 400 ? `${answer.slice(0, 400)}…` : answer}`);
     out('');
+    await runDemoExperiment(client, [process.execPath, binPath(), 'train-demo'], out);
     out('  See it:  capstan get trainingjobs,  capstan models history iris,  capstan get isvc,  the dashboard above.');
     await runPipelineDemo(client, out);
   } catch (err) {

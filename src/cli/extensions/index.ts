@@ -11,5 +11,5 @@ import { registerPipelinesCommands } from './pipelines-commands.js';
 
 /** Registers every capability's commands. */
 export function registerExtensionCommands(program: Command, env: () => CommandEnv): void {
-  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerTenancyCommands, registerBackupCommands, registerPipelinesCommands]) register(program, env);
+  for (const register of [registerModelsCommands, registerServingCommands, registerTrainingCommands, registerKubernetesCommands, registerTenancyCommands, registerBackupCommands, registerPipelinesCommands, registerExperimentsCommands]) register(program, env);
 }
