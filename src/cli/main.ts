@@ -2,7 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { builtinKindRegistry } from '../api/kinds/index.js';
 import { HttpClient } from '../client/http-client.js';
-import { CAPSTAN_VERSION } from '../server/version.js';
+import { CAPSTAN_VERSION } from '../api/version.js';
 import { resolveCliContext } from './cli-config.js';
 import { formatCliError } from './cli-errors.js';
 import { configSet, configView } from './commands/config-command.js';

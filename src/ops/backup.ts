@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { BlobStore } from '../artifacts/blob-store.js';
 import { isArtifactError } from '../artifacts/errors.js';
 import type { StorageBackend } from '../store/backend.js';
-import { CAPSTAN_VERSION } from '../server/version.js';
+import { CAPSTAN_VERSION } from '../api/version.js';
 import { BACKUP_FORMAT, renderManifest, referencedDigests, type BackupManifest, type BackupManifestBody } from './backup-manifest.js';
 import type { BackupTarget } from './backup-target.js';
 import { SNAPSHOT_HEADER, projectFilter, type SnapshotHeader } from './snapshot-lines.js';

@@ -10,11 +10,11 @@ export const opsModule: PlatformModule = {
   name: 'ops',
   install(ctx) {
     // The module's install is where its settings are read, once (as the registry module does).
-    const artifacts = openRegistryBlobStore(ctx.cfg.dataDir, { s3: registryOptionsFromEnv(process.env).s3 });
+    const artifacts = openRegistryBlobStore(ctx.cfg.dataDir, { s3: registryOptionsFromEnv(ctx.cfg.environment).s3 });
     let enqueue: (key: string) => void = () => undefined;
     const c = ctx.manager.add(
       new BackupScheduleController({
-        client: ctx.client, backend: ctx.backend, artifacts, s3: backupS3FromEnv(process.env),
+        client: ctx.client, backend: ctx.backend, artifacts, s3: backupS3FromEnv(ctx.cfg.environment),
         recorder: ctx.recorder('backupschedule-controller'), log: ctx.log.child({ controller: 'backupschedule' }),
         enqueue: (key) => enqueue(key),
       }),

@@ -80,7 +80,7 @@ export function createPipelinesModule(opts: PipelinesModuleOptions = {}): Platfo
         log,
         dataDir: ctx.cfg.dataDir,
         // The module is this capability's entry point: the one place it reads the server's environment.
-        path: process.env.PATH,
+        path: ctx.cfg.environment.PATH,
       });
       mod.controller = controller;
       ctx.manager.add(controller, {

@@ -34,7 +34,7 @@ import { ComputeTargets } from '../runtime/compute-target.js';
 import { actionObjectReader } from './scoped-tokens.js';
 import { PLATFORM_MODULES } from './platform-modules.js';
 import type { ServerConfig } from './config.js';
-import { CAPSTAN_VERSION } from './version.js';
+import { CAPSTAN_VERSION } from '../api/version.js';
 
 /** A running platform. */
 export interface Platform {

@@ -65,10 +65,12 @@ const ALLOWED: Record<string, string[]> = {
   'serving/gateway': ['api'],
   'serving/control': ['api', 'artifacts', 'autoscaler', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'serving/gateway'],
   web: ['api', 'client'],
-  server: ['api', 'artifacts', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'serving/control', 'serving/gateway', 'store', 'tenancy', 'training', 'web', 'experiments'],
-  cli: ['api', 'artifacts', 'client', 'controllers', 'onnx', 'queueing', 'random', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'server', 'serving/control', 'serving/gateway', 'serving/model-server', 'sim', 'store', 'tenancy', 'training', 'web'],
+  server: ['api', 'artifacts', 'client', 'controllers', 'queueing', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'serving/control', 'serving/gateway', 'store', 'tenancy', 'training', 'web', 'experiments', 'ops', 'pipelines'],
+  cli: ['api', 'artifacts', 'client', 'controllers', 'onnx', 'queueing', 'random', 'registry', 'runtime', 'runtime/local', 'runtime/kubernetes', 'scheduler', 'server', 'serving/control', 'serving/gateway', 'serving/model-server', 'sim', 'store', 'tenancy', 'training', 'web', 'ops', 'pipelines', 'experiments', 'tuning'],
   // The lead's tenancy core (pure: subjects, rules, decisions).
   tenancy: [],
+  ops: ['api', 'artifacts', 'client', 'controllers', 'registry', 'store'],
+  pipelines: ['api', 'artifacts', 'client', 'controllers', 'registry', 'store'],
   // Hyperparameter search: pure algorithms, and the Experiment controller over training.
   tuning: [],
   experiments: ['api', 'client', 'controllers', 'training', 'tuning'],

@@ -11,6 +11,7 @@ import { SERVING_KINDS } from './serving-kinds.js';
 import { TENANCY_KINDS } from './tenancy-kinds.js';
 import { TRAINING_KINDS } from './training-kinds.js';
 import { PIPELINE_KINDS } from './pipeline-kinds.js';
+import { TUNING_KINDS } from './tuning-kinds.js';
 
 /** The built-in kinds. */
 export const BUILTIN_KINDS: Kind[] = [ProjectKind, EventKind, ...REGISTRY_KINDS, ...SERVING_KINDS, ...QUEUEING_KINDS, ...TRAINING_KINDS, ...CLUSTER_KINDS, ...TENANCY_KINDS, ...OPS_KINDS, ...PIPELINE_KINDS, ...TUNING_KINDS];

@@ -8,6 +8,7 @@ import { registerServingCommands } from './serving-commands.js';
 import { registerTenancyCommands } from './tenancy-commands.js';
 import { registerTrainingCommands } from './training-commands.js';
 import { registerPipelinesCommands } from './pipelines-commands.js';
+import { registerExperimentsCommands } from './experiments-commands.js';
 
 /** Registers every capability's commands. */
 export function registerExtensionCommands(program: Command, env: () => CommandEnv): void {
