@@ -35,6 +35,8 @@ export interface PlatformContext {
   metrics: Registry;
   /** The fastify app: routes added here share auth, errors and metrics. */
   app: FastifyInstance;
+  /** The request's own credential: its bearer token, or its session cookie's token (proxies forward it). */
+  credentialOf(req: unknown): string | undefined;
   /** The request's correlation id (X-Capstan-Correlation-Id, or the one the server made). */
   correlationOf(req: unknown): string | undefined;
   /** The authenticated subject of a request (undefined on public paths). */

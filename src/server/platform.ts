@@ -24,6 +24,7 @@ import { buildApiServer } from './api-server.js';
 import { ApiMetrics } from './api-metrics.js';
 import { ApiTokenKind } from '../api/kinds/tenancy-kinds.js';
 import { AuditLog } from './audit-log.js';
+import { parseCookies, SESSION_COOKIE } from './auth-routes.js';
 import { TokenAuthenticator, type Subject } from './auth.js';
 import { ensureAdminUser } from './admin-user.js';
 import { RoleAuthorizer } from './role-authorizer.js';
@@ -122,6 +123,10 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
       metrics: metrics.registry,
       subjectOf: (req) => (req as { subject?: Subject }).subject,
       correlationOf: (req) => (req as { correlationId?: string }).correlationId,
+      credentialOf: (req) => {
+        const headers = (req as { headers: Record<string, string | undefined> }).headers;
+        return TokenAuthenticator.bearer(headers.authorization) ?? (parseCookies(headers.cookie)[SESSION_COOKIE] || undefined);
+      },
       authorizer,
       audit,
       authenticate: async (h) => {

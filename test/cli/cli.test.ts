@@ -47,8 +47,8 @@ test('apply (multi-document, stdin), get with columns and formats, describe, del
   assert.match((await capstan(['apply', '-f', '-'], yaml)).out, /project\/cli-a unchanged/);
   const table = await capstan(['get', 'projects', '-l', 'team=ml', '-o', 'wide']);
   assert.equal(table.code, 0, table.err);
-  assert.match(table.out, /^NAME\s+STATUS\s+DISPLAY NAME\s+AGE/m);
-  assert.match(table.out, /cli-a\s+\S*\s*Alpha/);
+  assert.match(table.out, /^NAME\s+STATUS\s+MEMBERS\s+DISPLAY NAME\s+AGE/m);
+  assert.match(table.out, /cli-a\s+\S*\s+\d+\s+Alpha/);
   assert.doesNotMatch(table.out, /cli-b/);
   const json = JSON.parse((await capstan(['get', 'proj/cli-a', '-o', 'json'])).out);
   assert.equal(json.metadata.name, 'cli-a');

@@ -41,7 +41,7 @@ test('data → train → register → serve as one pipeline', async () => {
     const st = ((await tp.client.get(InferenceServiceKind, 'default', 'iris-pipeline')).status ?? {}) as { url?: string; conditions?: Array<{ type: string; status: string }> };
     return st.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') && st.url ? st.url : undefined;
   }, 120_000);
-  const res = await fetch(`${url}/v2/models/iris-pipeline/infer`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] }) });
+  const res = await fetch(`${url}/v2/models/iris-pipeline/infer`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${tp.token}` }, body: JSON.stringify({ inputs: [{ name: 'input', shape: [1, 4], datatype: 'FP32', data: [5.1, 3.5, 1.4, 0.2] }] }) });
   assert.equal(res.status, 200, await res.clone().text());
   const probs = ((await res.json()) as { outputs: Array<{ data: number[] }> }).outputs[0]!.data;
   assert.equal(probs.indexOf(Math.max(...probs)), 0, 'a setosa sample is class 0');

@@ -82,11 +82,12 @@ test('REST and gRPC report the effective config (automatic threads and queue bud
 
 test('overload is refused at once with 503 + Retry-After, while admitted requests are served', async () => {
   const repo = tempDir();
-  // No batching, 2 ms budget: a burst of 60 cannot all wait within it.
-  addModel(repo, 'wide', 1, wideMlp(), { max_batch_size: 0, dynamic_batching: { default_queue_policy: { default_timeout_microseconds: 2000 } } });
+  // No batching, a 2 ms budget, and a model whose one row takes milliseconds (two 2048×2048 layers): a
+  // request arriving while another computes cannot wait within the budget, on a fast machine or a slow one.
+  addModel(repo, 'wide', 1, wideMlp(2048), { max_batch_size: 0, dynamic_batching: { default_queue_policy: { default_timeout_microseconds: 2000 } } });
   const srv = await startServer({ modelRepository: repo });
   try {
-    const body = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 512], data: Array.from({ length: 512 }, (_, i) => (i % 7) / 7) }] };
+    const body = { inputs: [{ name: 'input', datatype: 'FP32', shape: [1, 2048], data: Array.from({ length: 2048 }, (_, i) => (i % 7) / 7) }] };
     assert.equal((await post(`${srv.url}/v2/models/wide/infer`, body)).status, 200);
     const answers = await Promise.all(Array.from({ length: 60 }, () => post(`${srv.url}/v2/models/wide/infer`, body)));
     const ok = answers.filter((a) => a.status === 200);

@@ -51,7 +51,7 @@ export const ProjectKind = defineKind({
   defaultFinalizers: [PROJECT_FINALIZER],
   columns: [
     { name: 'STATUS', value: (o) => String((o.status as { phase?: string } | undefined)?.phase ?? '') },
-    { name: 'MEMBERS', value: (o) => String(((o.spec as { members?: unknown[] } | undefined)?.members ?? []).length) },
+    { name: 'MEMBERS', value: (o) => String(((o.spec as { members?: unknown[] } | undefined)?.members ?? []).length), wide: true },
     { name: 'DISPLAY NAME', value: (o) => String((o.spec as { displayName?: string } | undefined)?.displayName ?? ''), wide: true },
   ],
 });

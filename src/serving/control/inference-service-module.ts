@@ -124,7 +124,7 @@ export function createInferenceServiceModule(opts: InferenceServiceModuleOptions
       });
       enqueue = (key) => controller.queue.add(key);
 
-      registerIsvcProxyRoutes(ctx.app, { client: ctx.client, subjectOf: ctx.subjectOf });
+      registerIsvcProxyRoutes(ctx.app, { client: ctx.client, subjectOf: ctx.subjectOf, credentialOf: ctx.credentialOf });
       ctx.onStop(registerIsvcMetricsRoutes(ctx.app, { client: ctx.client, subjectOf: ctx.subjectOf, gateway, services, registry: ctx.metrics }));
       registerIsvcLogRoutes(ctx.app, {
         client: ctx.client,

@@ -15,6 +15,8 @@ import { routeNameOf } from './service-state.js';
 export interface IsvcProxyRouteDeps {
   client: LocalClient;
   subjectOf(req: unknown): unknown;
+  /** The caller's own credential (bearer token or session), forwarded so the gateway applies the same infer rule. */
+  credentialOf?(req: unknown): string | undefined;
   /** Largest request body forwarded (default 4 MiB); larger is 413. */
   maxBodyBytes?: number;
   /** Largest answer relayed (default 16 MiB); larger is 502. */
@@ -102,7 +104,8 @@ async function handle(req: FastifyRequest, reply: FastifyReply, deps: IsvcProxyR
   const query = req.url.includes('?') ? req.url.slice(req.url.indexOf('?')) : '';
   const target = new URL(`${status.url.replace(/\/$/, '')}/${rest}${query}`);
   const body = req.method === 'GET' ? undefined : await readBody(req.raw, deps.maxBodyBytes ?? 4 * 1024 * 1024);
-  const headers: http.OutgoingHttpHeaders = { accept: req.headers.accept ?? 'application/json' };
+  const credential = deps.credentialOf?.(req);
+  const headers: http.OutgoingHttpHeaders = { accept: req.headers.accept ?? 'application/json', ...(credential ? { authorization: `Bearer ${credential}` } : {}) };
   if (body) {
     headers['content-type'] = req.headers['content-type'] ?? 'application/json';
     headers['content-length'] = body.length;
