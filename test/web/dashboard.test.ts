@@ -178,7 +178,7 @@ describe('dashboard in a real browser', { skip }, () => {
     }
     await page.goto(ui('p/web-e2e/events'));
     await page.locator('tr[data-name="from-the-ui"]').waitFor();
-    const order = await tabOrder(page, 30);
+    const order = await tabOrder(page, 60);
     const reached = (re: RegExp) => order.findIndex((s) => re.test(s));
     assert.ok(reached(/^a:Skip to content/) === 0, `first Tab goes to the skip link: ${order.slice(0, 3)}`);
     for (const re of [/^select:Project/, /^button:.*Change theme/, /^a:Overview/, /^a:Events/, /^a:New event/, /^input:Filter/, /^a:from-the-ui/]) {
