@@ -80,8 +80,10 @@ export function loadServerConfig(flags: Record<string, unknown>, env: NodeJS.Pro
 
 /** The configuration as it may be printed: secrets redacted. */
 export function redactConfig(cfg: ServerConfig): Record<string, unknown> {
+  // The inherited environment can hold anything (cloud keys, tokens): only its variable names are shown.
   return {
     ...cfg,
+    environment: Object.keys(cfg.environment).sort(),
     ...(cfg.adminToken ? { adminToken: '<redacted>' } : {}),
     ...(cfg.databaseUrl ? { databaseUrl: cfg.databaseUrl.replace(/\/\/([^:/@]+):([^@]+)@/, '//$1:<redacted>@') } : {}),
   };

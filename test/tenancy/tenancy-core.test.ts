@@ -82,3 +82,12 @@ test('audit: secrets redacted by key and by token shape; diffs name changed path
   assert.equal(r.spec.nested.note, 'use <redacted> here');
   assert.deepEqual(specDiff({ a: 1, b: { c: 2, d: [1] } }, { a: 1, b: { c: 3, d: [1, 2] }, e: 'new' }), { 'b.c': { from: 2, to: 3 }, 'b.d': { from: [1], to: [1, 2] }, e: { to: 'new' } });
 });
+
+test('the printed configuration shows the environment by names only (it may hold keys and tokens)', async () => {
+  const { loadServerConfig, redactConfig } = await import('../../src/server/config.js');
+  const env = { AWS_SECRET_ACCESS_KEY: 's3cr3t-value', CAPSTAN_DATABASE_URL: 'postgres://u:pw@h/db' };
+  const cfg = loadServerConfig({ adminToken: 'cap_0123456789abcdef0123' }, env, undefined, env);
+  const text = JSON.stringify(redactConfig(cfg));
+  for (const secret of ['s3cr3t-value', 'cap_0123456789abcdef0123', ':pw@']) assert.ok(!text.includes(secret), `${secret} is printed`);
+  assert.ok(text.includes('AWS_SECRET_ACCESS_KEY'));
+});

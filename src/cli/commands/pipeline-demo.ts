@@ -27,7 +27,7 @@ export async function runPipelineDemo(client: HttpClient, out: (s: string) => vo
       await new Promise((r) => setTimeout(r, 300));
     }
     const result = st.tasks?.['add-again']?.outputs?.parameters?.Output;
-    out(`  6. pipeline demo-add (2 tasks, each a TrainingJob through the queue): ${st.phase ?? 'Pending'}${result !== undefined ? `, (2 + 3) + 10 = ${String(result)}` : ''}`);
+    out(`  8. pipeline demo-add (2 tasks, each a TrainingJob through the queue): ${st.phase ?? 'Pending'}${result !== undefined ? `, (2 + 3) + 10 = ${String(result)}` : ''}`);
     out(`     capstan pipelines get ${name}`);
   } catch (err) {
     out(`  Pipeline demo stopped: ${(err as Error).message}`);
