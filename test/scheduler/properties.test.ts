@@ -222,7 +222,10 @@ test('preemption takes the lowest priorities it can: evicting every lower-priori
 
 test('cohort victims only come from queues borrowing the contested flavor and resource', () => {
   fc.assert(fc.property(arbWorld, fc.integer({ min: 1, max: 8 }), fc.integer({ min: 0, max: 2 }), (w0, gpus, q) => {
-    const w = { ...w0, queues: w0.queues.map((x) => ({ ...x, cohort: true, reclaim: 'Any' as const })) };
+    // Classic cohort reclaim (Kueue's rule without fair sharing). Under fair sharing, victims are chosen by
+    // dominant-resource share, and with multi-podSet workloads a victim's queue can be over its share without
+    // borrowing on the contested flavor and resource (seed 775187722): a separate property, not this one.
+    const w = { ...w0, fairSharing: false, queues: w0.queues.map((x) => ({ ...x, cohort: true, reclaim: 'Any' as const })) };
     let snap = baseSnapshot(w, jobs(w, w.wave1, 'a'));
     snap = applyDecisions(snap, schedule(snap, 1, { placement: w.placement, fairSharing: w.fairSharing }), 1);
     const pre: Workload = { namespace: 'ns', name: 'boss', queueName: `q${q % w.queues.length}`, priority: 9, creationTimestamp: 99, podSets: [{ name: 'p', count: 1, requests: { cpu: 1000, [GPU]: gpus } }] };
