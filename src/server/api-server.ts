@@ -46,6 +46,8 @@ const CORRELATION_HEADER = 'x-capstan-correlation-id';
 interface RequestState {
   startedAt: bigint;
   subject?: Subject;
+  /** The token the subject was authenticated with (bearer or session cookie): proxies forward it. */
+  credential?: string;
   correlationId: string;
   /** Details a handler adds to the request's audit record (kind, uid, spec diff). */
   audit?: Partial<AuditRecord>;
@@ -104,8 +106,9 @@ export async function buildApiServer(deps: ApiServerDeps): Promise<FastifyInstan
     reply.header(CORRELATION_HEADER, st.correlationId);
     const path = req.url.split('?')[0];
     if (isPublicPath(path, deps.metricsPublic ?? false)) return;
-    st.subject = await authenticateRequest(req, deps.authenticator);
-    const subject = st.subject;
+    const { subject, token } = await authenticateRequest(req, deps.authenticator);
+    st.subject = subject;
+    st.credential = token;
     const q = req.query as Record<string, string | undefined> | undefined;
     const action = actionForRequest(req.method, path, q?.watch === 'true' || q?.watch === '1');
     // A scoped token names resources: routes outside the resource tree are not among them.
@@ -204,7 +207,7 @@ function parseJson(text: string, done: (err: Error | null, body?: unknown) => vo
  * CSRF header matching the CSRF cookie). Throws 401 with WWW-Authenticate (via the Status
  * mapping) naming why, never quoting the credential.
  */
-async function authenticateRequest(req: FastifyRequest, authenticator: TokenAuthenticator): Promise<Subject> {
+async function authenticateRequest(req: FastifyRequest, authenticator: TokenAuthenticator): Promise<{ subject: Subject; token: string }> {
   let token = TokenAuthenticator.bearer(req.headers.authorization);
   if (req.headers.authorization && token === undefined) throw new ApiError('Unauthorized', 'the Authorization header must be "Bearer <token>"');
   if (token === undefined) {
@@ -219,7 +222,7 @@ async function authenticateRequest(req: FastifyRequest, authenticator: TokenAuth
   const r = await authenticator.authenticateToken(token);
   if (!r) throw new ApiError('Unauthorized', 'the bearer token is not valid');
   if ('error' in r) throw new ApiError('Unauthorized', r.error);
-  return r.subject;
+  return { subject: r.subject, token };
 }
 
 /** Where a request came from: the socket's address, and X-Forwarded-For when a proxy set it. */

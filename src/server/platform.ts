@@ -4,7 +4,7 @@
  */
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import pino, { type Logger } from 'pino';
 import { ApiError } from '../api/errors.js';
 import type { KindRegistry } from '../api/kind-registry.js';
@@ -20,11 +20,10 @@ import { FencedBackend } from '../ops/fenced-backend.js';
 import { startLeadership, type Leadership } from '../ops/leadership.js';
 import { prepareStore } from '../ops/upgrade.js';
 import { SqliteBackend } from '../store/sqlite-backend.js';
-import { buildApiServer } from './api-server.js';
+import { buildApiServer, requestState } from './api-server.js';
 import { ApiMetrics } from './api-metrics.js';
 import { ApiTokenKind } from '../api/kinds/tenancy-kinds.js';
 import { AuditLog } from './audit-log.js';
-import { parseCookies, SESSION_COOKIE } from './auth-routes.js';
 import { TokenAuthenticator, type Subject } from './auth.js';
 import { ensureAdminUser } from './admin-user.js';
 import { RoleAuthorizer } from './role-authorizer.js';
@@ -123,10 +122,7 @@ export async function startPlatform(cfg: ServerConfig, ext: PlatformExtensions =
       metrics: metrics.registry,
       subjectOf: (req) => (req as { subject?: Subject }).subject,
       correlationOf: (req) => (req as { correlationId?: string }).correlationId,
-      credentialOf: (req) => {
-        const headers = (req as { headers: Record<string, string | undefined> }).headers;
-        return TokenAuthenticator.bearer(headers.authorization) ?? (parseCookies(headers.cookie)[SESSION_COOKIE] || undefined);
-      },
+      credentialOf: (req) => requestState(req as FastifyRequest).credential,
       authorizer,
       audit,
       authenticate: async (h) => {
